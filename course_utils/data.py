@@ -1,0 +1,154 @@
+"""Offline datasets as tensors and DataLoaders, with seeded splits (week 01 onwards).
+
+Everything here comes from data that scikit-learn ships on disk or is generated
+from a seed: nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+DATASETS = ("digits", "diabetes", "breast_cancer")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Train/validation/test tensors. ``X_*``: (N, D) float32; ``y_*``: (N,)."""
+
+    name: str
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_val: torch.Tensor
+    y_val: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+    feature_names: tuple[str, ...]
+    target_names: tuple[str, ...]
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[1]
+
+    def sizes(self) -> dict[str, int]:
+        """Number of rows in each part."""
+        return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}
+
+
+def _check_fraction(name: str, value: float) -> None:
+    if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+
+
+def _raw(name: str):
+    from sklearn import datasets  # imported lazily: keeps `import course_utils.data` fast
+
+    if name == "digits":
+        bunch = datasets.load_digits()
+        X = bunch.data / 16.0  # pixel intensities 0..16 -> 0..1
+        y = bunch.target.astype(np.int64)
+        targets = tuple(str(t) for t in bunch.target_names)
+    elif name == "diabetes":
+        bunch = datasets.load_diabetes()
+        X, y = bunch.data, bunch.target.astype(np.float32)
+        targets = ("disease progression after one year",)
+    else:
+        bunch = datasets.load_breast_cancer()
+        X = bunch.data
+        # sklearn codes malignant as 0; we ask "is the tumour malignant?" so 1 = malignant.
+        y = (1 - bunch.target).astype(np.float32)
+        targets = ("benign", "malignant")
+    names = tuple(str(f) for f in getattr(bunch, "feature_names", [f"pixel_{i}" for i in range(X.shape[1])]))
+    return np.asarray(X, dtype=np.float64), y, names, targets
+
+
+def load_dataset(
+    name: str,
+    *,
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    standardize: bool | None = None,
+) -> Split:
+    """Load a bundled dataset and split it reproducibly (week 01).
+
+    ``name``: "digits" (10 classes, 8x8 images as 64 features in [0, 1], y long),
+    "diabetes" (regression, 10 features, y float) or "breast_cancer" (binary,
+    30 features, y float 0/1 with 1 = malignant). Features of diabetes and breast
+    cancer are standardised with the *training* mean and std unless
+    ``standardize=False``; digits are left in [0, 1] unless ``standardize=True``.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"name must be one of {DATASETS}, got {name!r}")
+    _check_fraction("val_fraction", val_fraction)
+    _check_fraction("test_fraction", test_fraction)
+    if val_fraction + test_fraction >= 1.0:
+        raise ValueError(
+            "val_fraction + test_fraction must be < 1 so that training data remain, "
+            f"got {val_fraction} + {test_fraction}"
+        )
+    X, y, feature_names, target_names = _raw(name)
+    n = len(y)
+    perm = np.random.default_rng(seed).permutation(n)
+    n_test = int(round(test_fraction * n))
+    n_val = int(round(val_fraction * n))
+    test_idx, val_idx, train_idx = perm[:n_test], perm[n_test : n_test + n_val], perm[n_test + n_val :]
+    if standardize is None:
+        standardize = name != "digits"
+    if standardize:
+        mean = X[train_idx].mean(axis=0)
+        std = X[train_idx].std(axis=0)
+        std[std == 0] = 1.0  # constant pixels in digits stay constant
+        X = (X - mean) / std
+
+    def part(idx):
+        return torch.tensor(X[idx], dtype=torch.float32), torch.tensor(y[idx])
+
+    return Split(name, *part(train_idx), *part(val_idx), *part(test_idx), feature_names, target_names)
+
+
+def make_loaders(split: Split, batch_size: int = 64, *, seed: int = 0) -> tuple[DataLoader, DataLoader, DataLoader]:
+    """Train (shuffled with a seeded generator), validation and test DataLoaders (week 05)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    gen = torch.Generator().manual_seed(seed)
+    train = DataLoader(TensorDataset(split.X_train, split.y_train), batch_size=batch_size, shuffle=True, generator=gen)
+    val = DataLoader(TensorDataset(split.X_val, split.y_val), batch_size=batch_size)
+    test = DataLoader(TensorDataset(split.X_test, split.y_test), batch_size=batch_size)
+    return train, val, test
+
+
+def make_line_with_outliers(
+    n: int = 40,
+    *,
+    slope: float = 2.0,
+    intercept: float = 1.0,
+    noise: float = 0.5,
+    n_outliers: int = 4,
+    outlier_shift: float = 15.0,
+    seed: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Points on ``y = slope*x + intercept`` plus Gaussian noise, some pushed up (week 04).
+
+    Returns ``x`` and ``y`` of shape (n,), float32, x evenly spaced in [0, 5].
+    The last ``n_outliers`` points (largest x) get ``outlier_shift`` added to y,
+    so the outliers pull a fitted line's right end upwards.
+    """
+    for arg, val in (("n", n), ("n_outliers", n_outliers)):
+        if isinstance(val, bool) or not isinstance(val, int) or val < 0:
+            raise ValueError(f"{arg} must be a non-negative int, got {val!r}")
+    if n < 2:
+        raise ValueError(f"n must be at least 2 to define a line, got {n}")
+    if n_outliers > n:
+        raise ValueError(f"n_outliers must be <= n ({n}), got {n_outliers}")
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.linspace(0.0, 5.0, n)
+    y = slope * x + intercept + noise * torch.randn(n, generator=gen)
+    if n_outliers:
+        y[n - n_outliers :] += outlier_shift
+    return x, y
