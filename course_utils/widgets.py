@@ -107,10 +107,20 @@ def _png(fig: Figure) -> str:
 
 def _live_canvas(fig: Figure):
     """An ipympl canvas for ``fig`` (no pyplot involved), or None without a kernel/ipympl."""
+    import sys
+
+    import matplotlib
+
+    first_import = "ipympl" not in sys.modules
+    backend = matplotlib.rcParams["backend"]
     try:
         from ipympl.backend_nbagg import Canvas, FigureManager
     except ImportError:  # pragma: no cover - ipympl is a runtime dependency
         return None
+    if first_import and matplotlib.rcParams["backend"] != backend:
+        # Importing ipympl switches pyplot to the widget backend; the lecture's ordinary
+        # figures must stay inline (static PNGs), so switch straight back.
+        matplotlib.use(backend)
     canvas = Canvas(fig)
     FigureManager(canvas, 0)
     canvas.toolbar_visible = False
@@ -206,7 +216,7 @@ def threshold_update(w: float, b: float, x: np.ndarray, y: np.ndarray, threshold
     p_grid = sigmoid_np(w * grid + b)
     pred = (sigmoid_np(w * x + b) >= threshold).astype(float)
     logit_t = np.log(threshold / (1 - threshold))
-    boundary = None if w == 0 else (logit_t - b) / w
+    boundary = None if w == 0 else (logit_t - b) / w + 0.0  # + 0.0 turns -0.0 into 0.0
     return {
         "grid": grid,
         "p_grid": p_grid,
@@ -253,3 +263,238 @@ def threshold_explorer(x, y, *, w: float = 2.0, b: float = 0.0, feature: str = "
 
     sliders = {"w": float_slider("weight w", w, -5.0, 5.0, 0.1), "b": float_slider("bias b", b, -5.0, 5.0, 0.1)}
     return build_explorer("sigmoid threshold on one feature", update, sliders, setup, live=live)
+
+
+# ---- week 02
+def softmax_np(z, axis: int = -1) -> np.ndarray:
+    """Max-shifted softmax for NumPy arrays (week 02): (..., C) → probabilities of the same shape."""
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def entropy_bits_np(p, axis: int = -1) -> np.ndarray:
+    """Entropy in bits, -sum p log2 p with 0 log 0 = 0 (week 02): (..., C) → (...)."""
+    p = np.asarray(p, dtype=float)
+    safe = np.where(p > 0, p, 1.0)
+    return -(p * np.log2(safe)).sum(axis=axis)
+
+
+def _check_logits_np(logits) -> np.ndarray:
+    z = np.asarray(logits, dtype=float).ravel()
+    if z.size < 2:
+        raise ValueError(f"logits must hold at least two classes, got {z.size}")
+    if not np.all(np.isfinite(z)):
+        raise ValueError("logits must be finite (no NaN or inf)")
+    return z
+
+
+def temperature_update(T: float, logits) -> dict:
+    """Week 02 explorer: probabilities softmax(z / T) of logits (C,) and their entropy in bits.
+
+    Returns ``T``, ``probs`` (C,), ``entropy_bits``, ``max_entropy_bits`` (log2 C, the uniform case),
+    ``top_prob`` and ``top_class``.
+    """
+    z = _check_logits_np(logits)
+    if not (np.isfinite(T) and T > 0):
+        raise ValueError(f"T (temperature) must be a positive finite number, got {T}")
+    p = softmax_np(z / T)
+    return {
+        "T": float(T),
+        "probs": p,
+        "entropy_bits": float(entropy_bits_np(p)),
+        "max_entropy_bits": float(np.log2(z.size)),
+        "top_prob": float(p.max()),
+        "top_class": int(p.argmax()),
+    }
+
+
+def temperature_curve(logits, temperatures) -> tuple[np.ndarray, np.ndarray]:
+    """Week 02: probabilities (K, C) and entropies in bits (K,) for K temperatures at once."""
+    z = _check_logits_np(logits)
+    t = np.asarray(temperatures, dtype=float).ravel()
+    if not np.all(t > 0):
+        raise ValueError("temperatures must all be positive")
+    p = softmax_np(z[None, :] / t[:, None])
+    return p, entropy_bits_np(p)
+
+
+def temperature_explorer(logits, labels=None, *, T: float = 1.0, live: bool = True) -> Explorer:
+    """Week 02: a temperature slider over softmax(z / T) for logits (C,): bars + entropy curve."""
+    z = _check_logits_np(logits)
+    labels = list(labels) if labels is not None else [str(i) for i in range(z.size)]
+    grid = np.geomspace(0.05, 20.0, 200)
+    _, h_grid = temperature_curve(z, grid)
+
+    def update(T):
+        return temperature_update(T, z)
+
+    def setup(fig, d):
+        ax_p, ax_h = fig.subplots(1, 2, width_ratios=[1.2, 1])
+        bars = ax_p.bar(range(z.size), d["probs"], color=PALETTE["sky"])
+        ax_p.set_xticks(range(z.size), labels, fontsize=8)
+        ax_p.set_ylim(0, 1.05)
+        style_axes(ax_p, title="softmax(z / T)", xlabel="class", ylabel="probability")
+        ax_h.plot(grid, h_grid, color=PALETTE["blue"], label="entropy H(T)")
+        ax_h.axhline(d["max_entropy_bits"], color="grey", ls=":", label=f"uniform: log2 {z.size}")
+        (dot,) = ax_h.plot([], [], "o", color=PALETTE["vermillion"], label="current T")
+        ax_h.set_xscale("log")
+        ax_h.set_ylim(0, d["max_entropy_bits"] * 1.1)
+        style_axes(ax_h, title="Entropy of the probabilities", xlabel="temperature T (log scale)", ylabel="entropy (bits)")
+        ax_h.legend(fontsize=8, loc="lower right")
+        text = ax_p.text(0.98, 0.95, "", transform=ax_p.transAxes, ha="right", va="top", fontsize=9)
+
+        def redraw(d):
+            for bar, p, k in zip(bars, d["probs"], range(z.size), strict=True):
+                bar.set_height(p)
+                bar.set_color(PALETTE["vermillion"] if k == d["top_class"] else PALETTE["sky"])
+            dot.set_data([d["T"]], [d["entropy_bits"]])
+            text.set_text(f"T = {d['T']:.2f}\nH = {d['entropy_bits']:.3f} bits")
+
+        redraw(d)
+        return redraw
+
+    sliders = {"T": float_slider("temperature T", T, 0.05, 10.0, 0.05)}
+    return build_explorer("softmax temperature", update, sliders, setup, figsize=(8.0, 3.2), live=live)
+
+
+def one_logit_update(scale: float, logits, index: int) -> dict:
+    """Week 02 explorer: multiply logit ``index`` of logits (C,) by ``scale`` and re-apply softmax.
+
+    Returns the new ``logits`` and ``probs`` (C,), the starting ``base_probs`` (scale 1),
+    ``p_index`` and ``others_factor``: the one factor by which every *other* class's
+    probability was multiplied (their ratios to each other never change).
+    """
+    z = _check_logits_np(logits)
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -z.size <= index < z.size:
+        raise ValueError(f"index must be an int in [0, {z.size}), got {index!r}")
+    if not np.isfinite(scale):
+        raise ValueError(f"scale must be a finite number, got {scale}")
+    index = int(index) % z.size
+    new = z.copy()
+    new[index] = scale * z[index]
+    p, base = softmax_np(new), softmax_np(z)
+    return {
+        "scale": float(scale),
+        "logits": new,
+        "probs": p,
+        "base_probs": base,
+        "p_index": float(p[index]),
+        "others_factor": float((1.0 - p[index]) / (1.0 - base[index])),
+    }
+
+
+def one_logit_explorer(logits, index: int, labels=None, *, scale: float = 1.0, live: bool = True) -> Explorer:
+    """Week 02: a slider scaling one logit of logits (C,): the logits and the probabilities, side by side."""
+    z = _check_logits_np(logits)
+    labels = list(labels) if labels is not None else [str(i) for i in range(z.size)]
+    colors = [PALETTE["vermillion"] if k == index else PALETTE["sky"] for k in range(z.size)]
+
+    def update(scale):
+        return one_logit_update(scale, z, index)
+
+    def setup(fig, d):
+        ax_z, ax_p = fig.subplots(1, 2)
+        zbars = ax_z.bar(range(z.size), d["logits"], color=colors)
+        ax_z.axhline(0, color="grey", lw=0.8)
+        lim = max(abs(z).max() * 4.2, 1.0)
+        ax_z.set_ylim(-lim, lim)
+        ax_z.set_xticks(range(z.size), labels, fontsize=8)
+        style_axes(ax_z, title=f"Logits (class {labels[index]} scaled)", xlabel="class", ylabel="logit (unitless score)")
+        pbars = ax_p.bar(range(z.size), d["probs"], color=colors, label="now")
+        ax_p.plot(range(z.size), d["base_probs"], "_", color=PALETTE["black"], ms=28, mew=2, label="at scale 1")
+        ax_p.set_ylim(0, 1.05)
+        ax_p.set_xticks(range(z.size), labels, fontsize=8)
+        style_axes(ax_p, title="softmax probabilities", xlabel="class", ylabel="probability")
+        ax_p.legend(fontsize=8, loc="upper right")
+        text = ax_p.text(0.02, 0.97, "", transform=ax_p.transAxes, va="top", fontsize=9)
+
+        def redraw(d):
+            for bar, v in zip(zbars, d["logits"], strict=True):
+                bar.set_height(v)
+            for bar, v in zip(pbars, d["probs"], strict=True):
+                bar.set_height(v)
+            text.set_text(f"scale = {d['scale']:.2f}\np[{labels[index]}] = {d['p_index']:.3f}\n"
+                          f"others × {d['others_factor']:.3f}")
+
+        redraw(d)
+        return redraw
+
+    sliders = {"scale": float_slider(f"scale of logit {labels[index]}", scale, -2.0, 4.0, 0.05)}
+    return build_explorer("scaling one logit", update, sliders, setup, figsize=(8.0, 3.2), live=live)
+
+
+# ---- week 06
+def landscape_update(scale: float, slices: Mapping[float, dict]) -> dict:
+    """Week 06 explorer: the precomputed 2-D loss slice whose half-width is nearest ``scale``.
+
+    ``slices``: ``{half_width: {"coords": (n,), "loss": (n, n)}}`` from
+    ``course_utils.experiments.landscape_slices``. Returns the slice, log10 of the loss for
+    colouring, the two cross-sections through the trained model (centre) and summary numbers.
+    """
+    if not slices:
+        raise ValueError("slices must hold at least one precomputed slice")
+    keys = np.array(sorted(slices))
+    s = float(keys[np.abs(keys - scale).argmin()])
+    coords, loss = np.asarray(slices[s]["coords"]), np.asarray(slices[s]["loss"])
+    n = len(coords)
+    if loss.shape != (n, n) or n % 2 == 0:
+        raise ValueError(f"slice {s}: loss must be (n, n) with odd n = len(coords), got {loss.shape} for n = {n}")
+    c = n // 2
+    centre = float(loss[c, c])
+    return {
+        "scale": s, "coords": coords, "loss": loss, "log_loss": np.log10(np.maximum(loss, 1e-12)),
+        "extent": (coords[0], coords[-1], coords[0], coords[-1]),
+        "section_a": loss[c, :], "section_b": loss[:, c],
+        "centre_loss": centre, "max_loss": float(loss.max()), "edge_ratio": float(loss.max() / centre),
+        "frac_within_2x": float((loss <= 2 * centre).mean()),
+    }
+
+
+def landscape_explorer(slices: Mapping[float, dict], *, scale: float | None = None, what: str = "training loss",
+                       live: bool = True) -> Explorer:
+    """Week 06: a slider for the half-width of a precomputed 2-D loss-landscape slice."""
+    keys = sorted(slices)
+    if len(keys) < 2:
+        raise ValueError("slices must hold at least two half-widths for the slider to move between")
+    step = float(np.min(np.diff(keys)))
+    scale = keys[len(keys) // 2] if scale is None else scale
+
+    def update(scale):
+        return landscape_update(scale, slices)
+
+    def setup(fig, d):
+        ax_map, ax_cut = fig.subplots(1, 2)
+        im = ax_map.imshow(d["log_loss"], origin="lower", extent=d["extent"], cmap="viridis", aspect="equal")
+        ax_map.plot([0], [0], marker="*", color=PALETTE["orange"], ms=12, ls="none", label="trained model")
+        fig.colorbar(im, ax=ax_map, label=f"log10({what})")
+        style_axes(ax_map, title="Loss on a random 2-D slice", xlabel="step a along direction 1 (filter-normalised)",
+                   ylabel="step b along direction 2")
+        ax_map.legend(loc="upper right", fontsize=8)
+        (la,) = ax_cut.plot(d["coords"], d["section_a"], color=PALETTE["blue"], label="along direction 1 (b = 0)")
+        (lb,) = ax_cut.plot(d["coords"], d["section_b"], color=PALETTE["vermillion"], ls="--",
+                            label="along direction 2 (a = 0)")
+        ax_cut.set_yscale("log")
+        style_axes(ax_cut, title="Cross-sections through the trained model", xlabel="step along the direction",
+                   ylabel=f"{what} (log scale)", legend=True)
+        text = ax_cut.text(0.03, 0.97, "", transform=ax_cut.transAxes, va="top", fontsize=8)
+
+        def redraw(d):
+            im.set_data(d["log_loss"])
+            im.set_extent(d["extent"])
+            im.set_clim(d["log_loss"].min(), d["log_loss"].max())
+            ax_map.set_xlim(d["extent"][:2])
+            ax_map.set_ylim(d["extent"][2:])
+            la.set_data(d["coords"], d["section_a"])
+            lb.set_data(d["coords"], d["section_b"])
+            lo = min(d["section_a"].min(), d["section_b"].min())
+            hi = max(d["section_a"].max(), d["section_b"].max())
+            ax_cut.set_xlim(d["coords"][0], d["coords"][-1])
+            ax_cut.set_ylim(lo / 1.3, hi * 1.3)
+            text.set_text(f"half-width {d['scale']:.2f}\nmax / centre = {d['edge_ratio']:.1f}")
+
+        redraw(d)
+        return redraw
+
+    sliders = {"scale": float_slider("slice half-width", scale, keys[0], keys[-1], step)}
+    return build_explorer("loss landscape slice", update, sliders, setup, figsize=(9.0, 3.6), live=live)

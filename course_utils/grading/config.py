@@ -1,0 +1,71 @@
+"""Where the course lives and how nbgrader is configured: the repository's nbgrader_config.py only."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG_FILE = "nbgrader_config.py"
+ASSIGNMENT_RE = re.compile(r"^week\d\d$")
+
+
+class InstructorError(Exception):
+    """A mistake in the command line (unknown assignment, missing folder): reported, exit status 2."""
+
+
+def load_config(root: Path = ROOT) -> Config:
+    """The course's nbgrader Config, read from ``root/nbgrader_config.py`` (never from ~/.jupyter)."""
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        raise InstructorError(f"{path} not found: run this command from the course repository")
+    cfg = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+    cfg.CourseDirectory.root = str(root)
+    return cfg
+
+
+def source_dir(cfg: Config) -> Path:
+    return Path(cfg.CourseDirectory.root) / cfg.CourseDirectory.source_directory
+
+
+def release_dir(cfg: Config) -> Path:
+    return Path(cfg.CourseDirectory.root) / cfg.CourseDirectory.release_directory
+
+
+def assignments(cfg: Config) -> list[str]:
+    """Every ``weekNN`` folder of the source directory, sorted."""
+    src = source_dir(cfg)
+    return sorted(p.name for p in src.iterdir() if p.is_dir() and ASSIGNMENT_RE.match(p.name)) if src.is_dir() else []
+
+
+def check_assignment(cfg: Config, assignment: str) -> str:
+    """Return ``assignment`` if the source has it, else raise InstructorError listing the known ones."""
+    known = assignments(cfg)
+    if assignment not in known:
+        raise InstructorError(
+            f"unknown assignment {assignment!r}: {source_dir(cfg)} holds {', '.join(known) or 'no weekNN folders'}"
+        )
+    return assignment
+
+
+def quiet_logger(name: str = "course_utils.grading") -> logging.Logger:
+    """A logger for nbgrader's converters that only reports errors (their INFO chatter is noise here)."""
+    log = logging.getLogger(name)
+    log.setLevel(logging.ERROR)
+    return log
+
+
+def isolate_jupyter_dirs(base: Path) -> dict[str, str]:
+    """Point Jupyter/IPython/matplotlib at folders under ``base`` so nothing is written to the home."""
+    env = {}
+    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
+        path = base / var.lower()
+        path.mkdir(parents=True, exist_ok=True)
+        env[var] = str(path)
+    os.environ.update(env)
+    return env

@@ -1,0 +1,62 @@
+"""Step `release`: regenerate exercises/weekNN/ from solutions/weekNN/ with nbgrader's GenerateAssignment.
+
+Deterministic (same input, same bytes), no gradebook written, no outputs, python3 kernelspec.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbgrader.converters import GenerateAssignment
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+
+from .config import check_assignment, isolate_jupyter_dirs, quiet_logger, release_dir
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def generate(cfg: Config, assignment: str, dest_root: Path, *, db_url: str | None = None) -> Path:
+    """Run GenerateAssignment for one week into ``dest_root/assignment``; with ``db_url``, record it there."""
+    cfg = Config(cfg)
+    cfg.CourseDirectory.release_directory = str(dest_root)  # absolute: os.path.join keeps it
+    cfg.GenerateAssignment.force = True
+    cfg.GenerateAssignment.no_database = db_url is None
+    if db_url is not None:
+        cfg.CourseDirectory.db_url = db_url
+    coursedir = CourseDirectory(config=cfg, log=quiet_logger())
+    coursedir.assignment_id = assignment
+    converter = GenerateAssignment(coursedir=coursedir, config=cfg, log=quiet_logger())
+    converter.start()
+    return dest_root / assignment
+
+
+def normalise(path: Path) -> None:
+    """Rewrite every generated notebook canonically: python3 kernel, no outputs, stable JSON."""
+    for nb_path in sorted(path.rglob("*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        nb_path.write_text(text, encoding="utf-8")
+
+
+def release(cfg: Config, assignment: str) -> Path:
+    """Regenerate ``exercises/<assignment>/`` (replaced as a whole, so removed files disappear too)."""
+    check_assignment(cfg, assignment)
+    target = release_dir(cfg) / assignment
+    with tempfile.TemporaryDirectory(prefix="course-release-") as tmp:
+        isolate_jupyter_dirs(Path(tmp) / "home")
+        built = generate(cfg, assignment, Path(tmp) / "out")
+        normalise(built)
+        if target.exists():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(built, target)
+    return target

@@ -1,0 +1,200 @@
+"""Does each week-02 check pass a right answer and give the hint it promises for each typical mistake?"""
+
+import math
+
+import pytest
+import torch
+
+from course_utils.checks import (
+    CheckFailed,
+    check_log_softmax,
+    check_logsumexp,
+    check_softmax_batch,
+    check_softmax_vector,
+    check_temperature_for,
+)
+
+
+# --------------------------------------------------------------------------- right answers
+def good_softmax_vector(x):
+    e = torch.exp(x - x.max())
+    return e / e.sum()
+
+
+def good_softmax(x, dim):
+    e = torch.exp(x - x.amax(dim, keepdim=True))
+    return e / e.sum(dim, keepdim=True)
+
+
+def good_logsumexp(x, dim):
+    m = x.amax(dim, keepdim=True)
+    return (m + torch.log(torch.exp(x - m).sum(dim, keepdim=True))).squeeze(dim)
+
+
+def good_log_softmax(x, dim):
+    return x - good_logsumexp(x, dim).unsqueeze(dim)
+
+
+def good_temperature_for(z, target):
+    lo, hi = 1e-3, 1e3
+    for _ in range(200):
+        mid = math.sqrt(lo * hi)
+        if torch.softmax(z.double() / mid, 0).max() > target:
+            lo = mid
+        else:
+            hi = mid
+    return math.sqrt(lo * hi)
+
+
+def hint_of(check, fn) -> str:
+    with pytest.raises(CheckFailed) as info:
+        check(fn)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    "check, fn",
+    [
+        (check_softmax_vector, good_softmax_vector),
+        (check_softmax_batch, good_softmax),
+        (check_logsumexp, good_logsumexp),
+        (check_log_softmax, good_log_softmax),
+        (check_temperature_for, good_temperature_for),
+    ],
+)
+def test_right_answer_passes_with_one_line(check, fn, capsys):
+    check(fn)
+    out = capsys.readouterr()
+    assert out.out.startswith("✔") and out.out.count("\n") == 1 and out.err == ""
+
+
+def test_stub_says_not_implemented():
+    def stub(x, dim=0):
+        raise NotImplementedError()
+
+    for check in (check_softmax_vector, check_softmax_batch, check_logsumexp, check_log_softmax):
+        assert "not implemented yet" in hint_of(check, stub)
+    assert "not implemented yet" in hint_of(check_temperature_for, lambda z, t: stub(z))
+
+
+# --------------------------------------------------------------------------- softmax mistakes
+def test_naive_softmax_gets_the_subtract_the_max_hint():
+    msg = hint_of(check_softmax_vector, lambda x: torch.exp(x) / torch.exp(x).sum())
+    assert "large logits" in msg and "overflows" in msg and "subtract the max" in msg
+
+
+def test_unnormalised_exp_is_named():
+    assert "without dividing by the sum" in hint_of(check_softmax_vector, lambda x: torch.exp(x - x.max()))
+
+
+def test_dividing_logits_by_their_sum_is_named():
+    assert "exponentiate first" in hint_of(check_softmax_vector, lambda x: x / x.sum())
+
+
+def test_sign_error_is_named():
+    assert "exp(-x)" in hint_of(check_softmax_vector, lambda x: good_softmax_vector(-x))
+
+
+def test_softmax_along_dim_0_on_a_batch_is_named():
+    msg = hint_of(check_softmax_batch, lambda x, dim: good_softmax(x, 0))
+    assert "sums to 1 along dim 0 instead of dim 1" in msg
+
+
+def test_hardcoded_dim_1_fails_on_the_dim_0_case():
+    msg = hint_of(check_softmax_batch, lambda x, dim: good_softmax(x, 1))
+    assert "along dim=0" in msg and "along dim 1 instead of dim 0" in msg
+
+
+def test_sum_over_whole_tensor_is_named():
+    def whole(x, dim):
+        e = torch.exp(x - x.amax(dim, keepdim=True))
+        return e / e.sum()
+
+    assert "whole tensor" in hint_of(check_softmax_batch, whole)
+
+
+def test_global_max_shift_is_named():
+    def global_max(x, dim):
+        e = torch.exp(x - x.max())
+        return e / e.sum(dim, keepdim=True)
+
+    assert "max of the whole tensor" in hint_of(check_softmax_batch, global_max)
+
+
+def test_naive_batch_softmax_overflows_on_the_large_case():
+    msg = hint_of(check_softmax_batch, lambda x, dim: torch.exp(x) / torch.exp(x).sum(dim, keepdim=True))
+    assert "large logits" in msg and "subtract the max" in msg
+
+
+def test_missing_return_is_named():
+    assert "return" in hint_of(check_softmax_vector, lambda x: None)
+
+
+# --------------------------------------------------------------------------- logsumexp mistakes
+def test_naive_logsumexp_overflow_is_named():
+    msg = hint_of(check_logsumexp, lambda x, dim: torch.log(torch.exp(x).sum(dim)))
+    assert "factor out the max" in msg
+
+
+def test_forgetting_to_add_the_max_back_is_named():
+    def forgot(x, dim):
+        return torch.log(torch.exp(x - x.amax(dim, keepdim=True)).sum(dim))
+
+    assert "forgot to add it back" in hint_of(check_logsumexp, forgot)
+
+
+def test_keepdim_result_is_named():
+    def kept(x, dim):
+        m = x.amax(dim, keepdim=True)
+        return m + torch.log(torch.exp(x - m).sum(dim, keepdim=True))
+
+    assert "keeps the summed dimension" in hint_of(check_logsumexp, kept)
+
+
+def test_logsumexp_wrong_dim_is_named():
+    assert "along dim 0 instead of dim 1" in hint_of(check_logsumexp, lambda x, dim: good_logsumexp(x, 0))
+
+
+def test_logsumexp_global_max_is_named():
+    def global_max(x, dim):
+        m = x.max()
+        return m + torch.log(torch.exp(x - m).sum(dim))
+
+    assert "max of the whole tensor" in hint_of(check_logsumexp, global_max)
+
+
+# --------------------------------------------------------------------------- log_softmax mistakes
+def test_log_of_softmax_underflow_is_named():
+    msg = hint_of(check_log_softmax, lambda x, dim: torch.log(good_softmax(x, dim)))
+    assert "log(0) = -inf" in msg and "logsumexp" in msg
+
+
+def test_max_shift_without_log_sum_is_named():
+    assert "not log(sum(exp" in hint_of(check_log_softmax, lambda x, dim: x - x.amax(dim, keepdim=True))
+
+
+def test_returning_probabilities_is_named():
+    assert "returned probabilities" in hint_of(check_log_softmax, good_softmax)
+
+
+def test_log_softmax_wrong_dim_is_named():
+    assert "along dim 0 instead of dim 1" in hint_of(check_log_softmax, lambda x, dim: good_log_softmax(x, 0))
+
+
+# --------------------------------------------------------------------------- temperature mistakes
+def test_reciprocal_temperature_is_named():
+    assert "returned 1/T" in hint_of(check_temperature_for, lambda z, t: 1.0 / good_temperature_for(z, t))
+
+
+def test_too_peaked_and_too_flat_hints():
+    assert "larger T" in hint_of(check_temperature_for, lambda z, t: 0.5 * good_temperature_for(z, t))
+    assert "smaller T" in hint_of(check_temperature_for, lambda z, t: 2.0 * good_temperature_for(z, t))
+
+
+def test_non_number_and_non_positive_temperatures_are_refused():
+    assert "must return a number" in hint_of(check_temperature_for, lambda z, t: "1.0")
+    assert "positive and finite" in hint_of(check_temperature_for, lambda z, t: -1.0)
+
+
+def test_tensor_temperature_is_accepted():
+    check_temperature_for(lambda z, t: torch.tensor(good_temperature_for(z, t)))
