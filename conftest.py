@@ -16,7 +16,6 @@ def pytest_configure(config):
         path = os.path.join(base, var.lower())
         os.makedirs(path, exist_ok=True)
         os.environ[var] = path
-    os.environ.setdefault("MPLBACKEND", "agg")
     # The kernel's debugger otherwise warns about frozen modules on every start.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     os.environ.setdefault("PYTHONHASHSEED", "0")

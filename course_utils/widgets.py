@@ -470,14 +470,16 @@ def landscape_explorer(slices: Mapping[float, dict], *, scale: float | None = No
         fig.colorbar(im, ax=ax_map, label=f"log10({what})")
         style_axes(ax_map, title="Loss on a random 2-D slice", xlabel="step a along direction 1 (filter-normalised)",
                    ylabel="step b along direction 2")
+        ax_map.grid(False)
         ax_map.legend(loc="upper right", fontsize=8)
         (la,) = ax_cut.plot(d["coords"], d["section_a"], color=PALETTE["blue"], label="along direction 1 (b = 0)")
         (lb,) = ax_cut.plot(d["coords"], d["section_b"], color=PALETTE["vermillion"], ls="--",
                             label="along direction 2 (a = 0)")
         ax_cut.set_yscale("log")
         style_axes(ax_cut, title="Cross-sections through the trained model", xlabel="step along the direction",
-                   ylabel=f"{what} (log scale)", legend=True)
-        text = ax_cut.text(0.03, 0.97, "", transform=ax_cut.transAxes, va="top", fontsize=8)
+                   ylabel=f"{what} (log scale)")
+        ax_cut.legend(loc="lower right", fontsize=8)
+        text = ax_cut.text(0.5, 0.97, "", transform=ax_cut.transAxes, ha="center", va="top", fontsize=8)
 
         def redraw(d):
             im.set_data(d["log_loss"])
@@ -498,3 +500,308 @@ def landscape_explorer(slices: Mapping[float, dict], *, scale: float | None = No
 
     sliders = {"scale": float_slider("slice half-width", scale, keys[0], keys[-1], step)}
     return build_explorer("loss landscape slice", update, sliders, setup, figsize=(9.0, 3.6), live=live)
+
+
+# ---- week 04
+def _import_ipympl_keeping_backend() -> None:
+    """Import ipympl without letting it switch pyplot's backend (week 04).
+
+    ``import ipympl`` calls ``matplotlib.use("module://ipympl.backend_nbagg")`` when
+    matplotlib is already loaded, which would turn every later ``plt.show()`` of the
+    notebook into an interactive canvas without a static image.
+    """
+    import sys
+
+    if "ipympl.backend_nbagg" in sys.modules:
+        return
+    import matplotlib
+
+    before = matplotlib.rcParams._get_backend_or_none()
+    try:
+        import ipympl.backend_nbagg  # noqa: F401
+    except ImportError:  # pragma: no cover - ipympl is a runtime dependency
+        return
+    if before is not None and matplotlib.rcParams._get_backend_or_none() != before:
+        matplotlib.use(before)
+
+
+def huber_np(r, delta: float) -> np.ndarray:
+    """Huber loss of residuals r (any shape) for NumPy arrays (week 04): r²/2 inside ±delta, linear outside."""
+    a = np.abs(np.asarray(r, dtype=float))
+    return np.where(a < delta, 0.5 * a**2, delta * (a - 0.5 * delta))
+
+
+def huber_update(delta: float, *, r_max: float = 4.0, n: int = 401, r_probe: float = 3.0) -> dict:
+    """Week 04 explorer: Huber loss and its derivative over residuals r in [-r_max, r_max] (n,).
+
+    Also returns the references r²/2 (half the squared error) and |r| (absolute error) with
+    their slopes, and the loss and slope at the residual ``r_probe``.
+    """
+    if not (np.isfinite(delta) and delta > 0):
+        raise ValueError(f"delta must be a positive finite number, got {delta}")
+    r = np.linspace(-r_max, r_max, n)
+    probe_loss = float(huber_np(r_probe, delta))
+    return {
+        "delta": float(delta),
+        "r": r,
+        "huber": huber_np(r, delta),
+        "huber_grad": np.clip(r, -delta, delta),
+        "half_sq": 0.5 * r**2,
+        "half_sq_grad": r,
+        "abs": np.abs(r),
+        "abs_grad": np.sign(r),
+        "r_probe": float(r_probe),
+        "probe_loss": probe_loss,
+        "probe_grad": float(np.clip(r_probe, -delta, delta)),
+        "probe_smooth_l1": probe_loss / delta,
+    }
+
+
+def huber_explorer(*, delta: float = 1.0, live: bool = True) -> Explorer:
+    """Week 04: a δ slider for the Huber loss, with the loss (left) and its slope (right)."""
+    if live:
+        _import_ipympl_keeping_backend()
+
+    def setup(fig, d):
+        ax_l, ax_g = fig.subplots(1, 2)
+        (hl,) = ax_l.plot(d["r"], d["huber"], color=PALETTE["blue"], lw=2.5, label="Huber(r; δ)")
+        ax_l.plot(d["r"], d["half_sq"], color=PALETTE["orange"], ls="--", label="r²/2 (half squared error)")
+        ax_l.plot(d["r"], d["abs"], color=PALETTE["green"], ls=":", lw=2, label="|r| (absolute error)")
+        (hg,) = ax_g.plot(d["r"], d["huber_grad"], color=PALETTE["blue"], lw=2.5, label="slope of Huber")
+        ax_g.plot(d["r"], d["half_sq_grad"], color=PALETTE["orange"], ls="--", label="slope of r²/2 = r")
+        ax_g.plot(d["r"], d["abs_grad"], color=PALETTE["green"], ls=":", lw=2, label="slope of |r| = sign(r)")
+        edges = [ax.axvline(s * d["delta"], color=PALETTE["vermillion"], lw=1, ls="-.") for ax in (ax_l, ax_g)
+                 for s in (-1, 1)]
+        edges[0].set_label("±δ")
+        ax_l.set_ylim(0, 0.5 * d["r"][-1] ** 2)
+        ax_g.set_ylim(-d["r"][-1], d["r"][-1])
+        style_axes(ax_l, title="Huber loss", xlabel="residual r = prediction − target", ylabel="loss")
+        style_axes(ax_g, title="Its derivative", xlabel="residual r = prediction − target", ylabel="d loss / d r")
+        ax_l.legend(loc="upper center", fontsize=8)
+        ax_g.legend(loc="upper left", fontsize=8)
+        text = ax_g.text(0.97, 0.03, "", transform=ax_g.transAxes, ha="right", va="bottom", fontsize=8)
+
+        def redraw(d):
+            hl.set_ydata(d["huber"])
+            hg.set_ydata(d["huber_grad"])
+            for line, s in zip(edges, (-1, 1, -1, 1), strict=True):
+                line.set_xdata([s * d["delta"]] * 2)
+            text.set_text(f"δ = {d['delta']:.2f}\nat r = {d['r_probe']:g}: loss {d['probe_loss']:.2f}, "
+                          f"slope {d['probe_grad']:.2f}")
+
+        redraw(d)
+        return redraw
+
+    sliders = {"delta": float_slider("δ (delta)", delta, 0.1, 4.0, 0.1)}
+    return build_explorer("Huber loss and its slope", huber_update, sliders, setup, figsize=(9.0, 3.4), live=live)
+
+
+def outlier_update(shift: float, x, y, *, index: int = -1, delta: float = 1.0) -> dict:
+    """Week 04 explorer: move point ``index`` of (x, y) (N,) up by ``shift`` and refit under MSE, MAE, Huber.
+
+    Returns the moved data, each loss's best line as (w, b) and on a 2-point grid, and the slopes.
+    The fits are computed directly (:func:`course_utils.fitting.best_line`), not by gradient descent.
+    """
+    from course_utils.fitting import best_line
+
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length, got {x.shape} and {y.shape}")
+    if not -len(x) <= index < len(x):
+        raise IndexError(f"index {index} is out of range for {len(x)} points")
+    y_moved = y.copy()
+    y_moved[index] += shift
+    grid = np.array([x.min(), x.max()])
+    out = {"shift": float(shift), "x": x, "y": y_moved, "moved": (float(x[index]), float(y_moved[index])), "grid": grid}
+    for loss in ("mse", "mae", "huber"):
+        fit = best_line(x, y_moved, loss, delta=delta)
+        out[loss] = (fit.w, fit.b)
+        out[f"{loss}_line"] = fit.w * grid + fit.b
+        out[f"slope_{loss}"] = fit.w
+    return out
+
+
+def outlier_explorer(x=None, y=None, *, shift: float = 0.0, shift_range: tuple[float, float] = (-20.0, 40.0),
+                     delta: float = 1.0, true_line: tuple[float, float] | None = None,
+                     xlabel: str = "dose (mg/L)", ylabel: str = "response (units)", live: bool = True) -> Explorer:
+    """Week 04: a slider moves the last point of (x, y) (N,) up or down; the MSE, MAE and Huber lines refit."""
+    if x is None or y is None:
+        from course_utils.data import make_line_with_outliers
+
+        x, y = make_line_with_outliers(n=30, n_outliers=0, seed=0)
+        true_line = true_line or (2.0, 1.0)
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    if live:
+        _import_ipympl_keeping_backend()
+
+    def update(shift):
+        return outlier_update(shift, x, y, delta=delta)
+
+    def setup(fig, d):
+        ax = fig.add_subplot()
+        ax.scatter(d["x"][:-1], d["y"][:-1], s=14, color=PALETTE["sky"], label="measurements")
+        (pt,) = ax.plot(*d["moved"], "o", ms=9, color=PALETTE["vermillion"], label="the point you move")
+        styles = {"mse": ("MSE fit", PALETTE["orange"], "-"), "mae": ("MAE fit", PALETTE["green"], "--"),
+                  "huber": (f"Huber fit (δ = {delta:g})", PALETTE["blue"], "-.")}
+        lines = {k: ax.plot(d["grid"], d[f"{k}_line"], color=c, ls=ls, lw=2, label=lab)[0]
+                 for k, (lab, c, ls) in styles.items()}
+        if true_line is not None:
+            ax.plot(d["grid"], true_line[0] * d["grid"] + true_line[1], color="grey", ls=":", label="true line")
+        lo, hi = y.min() + min(0.0, shift_range[0]), y.max() + max(0.0, shift_range[1])
+        ax.set_ylim(lo - 1, hi + 1)
+        style_axes(ax, title="One point moves: which line follows it?", xlabel=xlabel, ylabel=ylabel)
+        ax.legend(loc="upper left", fontsize=8)
+        text = ax.text(0.98, 0.03, "", transform=ax.transAxes, ha="right", va="bottom", fontsize=8)
+
+        def redraw(d):
+            pt.set_data([d["moved"][0]], [d["moved"][1]])
+            for k, line in lines.items():
+                line.set_ydata(d[f"{k}_line"])
+            text.set_text(f"shift {d['shift']:+.0f}: slopes MSE {d['slope_mse']:.2f}, "
+                          f"MAE {d['slope_mae']:.2f}, Huber {d['slope_huber']:.2f}")
+
+        redraw(d)
+        return redraw
+
+    sliders = {"shift": float_slider("shift of the last point", shift, shift_range[0], shift_range[1], 1.0,
+                                     readout_format=".0f")}
+    return build_explorer("outlier and three fitted lines", update, sliders, setup, figsize=(7.0, 4.0), live=live)
+
+
+# ---- week 03
+def true_class_update(p: float) -> dict:
+    """Week 03 explorer: cross-entropy -ln p for the true class's probability p, and its gradients.
+
+    Returns ``p``, ``loss`` (nats), ``loss_bits``, ``dloss_dp`` (= -1/p) and ``dloss_dz``
+    (= p - 1, the gradient with respect to the true class's logit, through softmax or sigmoid).
+    """
+    if not (np.isfinite(p) and 0.0 < p <= 1.0):
+        raise ValueError(f"p (probability of the true class) must lie in (0, 1], got {p}")
+    loss = -np.log(p)
+    return {"p": float(p), "loss": float(loss), "loss_bits": float(loss / np.log(2.0)),
+            "dloss_dp": float(-1.0 / p), "dloss_dz": float(p - 1.0)}
+
+
+def true_class_explorer(*, p: float = 0.5, live: bool = True) -> Explorer:
+    """Week 03: a slider for p(true class): the loss -ln p and its gradients w.r.t. p and the logit."""
+    grid = np.linspace(0.01, 1.0, 300)
+
+    def setup(fig, d):
+        ax_l, ax_g = fig.subplots(1, 2)
+        ax_l.plot(grid, -np.log(grid), color=PALETTE["blue"], label="loss = −ln p")
+        (dot_l,) = ax_l.plot([], [], "o", color=PALETTE["vermillion"], label="current p")
+        ax_l.set_ylim(0, 4.8)
+        style_axes(ax_l, title="Cross-entropy of one sample", xlabel="p = predicted probability of the true class",
+                   ylabel="loss (nats)")
+        ax_l.legend(fontsize=8, loc="upper right")
+        ax_g.plot(grid, -1.0 / grid, color=PALETTE["orange"], label="d loss / d p = −1/p")
+        ax_g.plot(grid, grid - 1.0, color=PALETTE["green"], ls="--", label="d loss / d logit = p − 1")
+        (dot_p,) = ax_g.plot([], [], "o", color=PALETTE["orange"])
+        (dot_z,) = ax_g.plot([], [], "s", color=PALETTE["green"])
+        ax_g.axhline(0, color="grey", lw=0.8)
+        ax_g.set_ylim(-10.5, 0.8)
+        style_axes(ax_g, title="Its gradient", xlabel="p = predicted probability of the true class",
+                   ylabel="gradient (nats per unit)")
+        ax_g.legend(fontsize=8, loc="lower right")
+        text = ax_l.text(0.35, 0.55, "", transform=ax_l.transAxes, fontsize=9)
+
+        def redraw(d):
+            dot_l.set_data([d["p"]], [d["loss"]])
+            dot_p.set_data([d["p"]], [max(d["dloss_dp"], -10.4)])  # stays on the axes at tiny p
+            dot_z.set_data([d["p"]], [d["dloss_dz"]])
+            text.set_text(f"p = {d['p']:.2f}\nloss = {d['loss']:.3f} nats = {d['loss_bits']:.3f} bits\n"
+                          f"d/dp = {d['dloss_dp']:.2f},  d/dlogit = {d['dloss_dz']:.2f}")
+
+        redraw(d)
+        return redraw
+
+    sliders = {"p": float_slider("p(true class)", p, 0.01, 1.0, 0.01)}
+    return build_explorer("loss and gradient against the probability of the true class", true_class_update,
+                          sliders, setup, figsize=(8.5, 3.4), live=live)
+
+
+def _check_target_np(target, n: int, name: str = "target") -> int:
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < n:
+        raise ValueError(f"{name} must be a class index in [0, {n - 1}], got {target!r}")
+    return int(target)
+
+
+def logit_gradient_update(z: float, logits, target: int, index: int) -> dict:
+    """Week 03 explorer: set logit ``index`` of logits (C,) to ``z``; CE for class ``target`` and its gradient.
+
+    Returns ``logits``, ``probs`` and ``grad`` = softmax - one_hot (each (C,)), ``loss`` in nats,
+    ``p_target`` and ``z``.
+    """
+    base = _check_logits_np(logits)
+    target = _check_target_np(target, base.size)
+    index = _check_target_np(index, base.size, "index")
+    if not np.isfinite(z):
+        raise ValueError(f"z (the logit being moved) must be finite, got {z}")
+    new = base.copy()
+    new[index] = z
+    p = softmax_np(new)
+    shifted = new - new.max()
+    loss = np.log(np.exp(shifted).sum()) - shifted[target]  # logsumexp(z) - z_target, stable
+    grad = p.copy()
+    grad[target] -= 1.0
+    return {"z": float(z), "logits": new, "probs": p, "grad": grad, "loss": float(loss),
+            "p_target": float(p[target])}
+
+
+def logit_gradient_curve(zs, logits, target: int, index: int) -> np.ndarray:
+    """Week 03: cross-entropy (K,) when logit ``index`` of logits (C,) takes each of the K values ``zs``."""
+    base = _check_logits_np(logits)
+    zs = np.asarray(zs, dtype=float).ravel()
+    all_z = np.repeat(base[None, :], zs.size, axis=0)
+    all_z[:, index] = zs
+    m = all_z.max(axis=1, keepdims=True)
+    return (m[:, 0] + np.log(np.exp(all_z - m).sum(axis=1))) - all_z[:, target]
+
+
+def logit_gradient_explorer(logits, target: int, index: int | None = None, labels=None, *,
+                            z_range: tuple[float, float] = (-6.0, 6.0), live: bool = True) -> Explorer:
+    """Week 03: a slider over one logit of logits (C,): probabilities, CE and the gradient softmax − one-hot."""
+    base = _check_logits_np(logits)
+    target = _check_target_np(target, base.size)
+    index = target if index is None else _check_target_np(index, base.size, "index")
+    labels = list(labels) if labels is not None else [str(i) for i in range(base.size)]
+    grid = np.linspace(z_range[0], z_range[1], 241)
+    colors = [PALETTE["vermillion"] if k == target else PALETTE["sky"] for k in range(base.size)]
+
+    def update(z):
+        return logit_gradient_update(z, base, target, index)
+
+    def setup(fig, d):
+        ax_p, ax_g, ax_l = fig.subplots(1, 3)
+        pbars = ax_p.bar(range(base.size), d["probs"], color=colors)
+        ax_p.set_xticks(range(base.size), labels, fontsize=8)
+        ax_p.set_ylim(0, 1.05)
+        style_axes(ax_p, title="softmax(logits)", xlabel=f"class (true: {labels[target]}, red)", ylabel="probability")
+        gbars = ax_g.bar(range(base.size), d["grad"], color=colors)
+        ax_g.set_xticks(range(base.size), labels, fontsize=8)
+        ax_g.axhline(0, color="grey", lw=0.8)
+        ax_g.set_ylim(-1.05, 1.05)
+        style_axes(ax_g, title="gradient = softmax − one-hot", xlabel="class", ylabel="d loss / d logit")
+        ax_l.plot(grid, logit_gradient_curve(grid, base, target, index), color=PALETTE["blue"], label="cross-entropy")
+        (dot,) = ax_l.plot([], [], "o", color=PALETTE["vermillion"], label="current logit")
+        style_axes(ax_l, title="Loss as this logit moves", xlabel=f"logit of {labels[index]}", ylabel="loss (nats)")
+        ax_l.legend(fontsize=8, loc="upper right")
+        text = ax_l.text(0.04, 0.04, "", transform=ax_l.transAxes, fontsize=8)
+
+        def redraw(d):
+            for bar, p in zip(pbars, d["probs"], strict=True):
+                bar.set_height(p)
+            for bar, g in zip(gbars, d["grad"], strict=True):
+                bar.set_height(g)
+            dot.set_data([d["z"]], [d["loss"]])
+            text.set_text(f"loss = {d['loss']:.3f}\np(true) = {d['p_target']:.3f}")
+
+        redraw(d)
+        return redraw
+
+    sliders = {"z": float_slider(f"logit of {labels[index]}", float(np.clip(base[index], *z_range)),
+                                 z_range[0], z_range[1], 0.1)}
+    return build_explorer("cross-entropy and its gradient as one logit moves", update, sliders, setup,
+                          figsize=(9.5, 3.3), live=live)

@@ -191,6 +191,234 @@ def launch_browser(playwright, profile_dir: Path, *, width: int = 1280, height: 
     )
 
 
+# --------------------------------------------------------------------------- in the page
+# Installed into each page; reads JupyterLab's notebook model (window.jupyterapp, exposed by
+# --LabApp.expose_app_in_browser) and the explorers' ipympl canvases.
+PAGE_JS = r"""
+window.__course = {
+  panel() { return window.jupyterapp.shell.currentWidget; },
+  idle() {
+    return [...document.querySelectorAll('.jp-StatusBar-TextItem')].some(e => /\|\s*Idle$/.test(e.textContent.trim()));
+  },
+  progress() {
+    const cells = [...this.panel().content.model.cells];
+    const code = cells.filter(c => c.type === 'code');
+    const errors = code.filter(c => [...Array(c.outputs.length).keys()].some(k => c.outputs.get(k).type === 'error'));
+    const busy = [...document.querySelectorAll('.jp-InputPrompt')].some(e => e.textContent.includes('*'));
+    return {code: code.length, executed: code.filter(c => c.executionCount).length, errors: errors.length, busy};
+  },
+  outputs() {
+    const found = {errors: [], stderr: [], explorers: 0};
+    [...this.panel().content.model.cells].filter(c => c.type === 'code').forEach((c, i) => {
+      for (let k = 0; k < c.outputs.length; k++) {
+        const o = c.outputs.get(k).toJSON();
+        if (o.output_type === 'error') found.errors.push(`code cell ${i + 1}: ${o.ename}: ${o.evalue}`);
+        if (o.output_type === 'stream' && o.name === 'stderr' && String(o.text).trim())
+          found.stderr.push(`code cell ${i + 1}: ${String(o.text).trim().slice(0, 300)}`);
+        const text = o.data && o.data['text/plain'];
+        if (text && [].concat(text).join('').startsWith('Explorer:')) found.explorers += 1;
+      }
+    });
+    found.renderErrors = [...document.querySelectorAll('.jp-OutputArea-output')]
+      .map(e => e.innerText).filter(t => /Error (displaying|rendering) widget|model not found/i.test(t))
+      .map(t => t.slice(0, 300));
+    return found;
+  },
+  canvases(i) {
+    const ex = document.querySelectorAll('.course-explorer')[i];
+    return ex ? [...ex.querySelectorAll('.jupyter-matplotlib-canvas-div > canvas:first-child')] : [];
+  },
+  hash(i) {  // FNV-1a over the figure canvases' PNG data: changes when any pixel does
+    let h = 0x811c9dc5;
+    for (const c of this.canvases(i)) {
+      const s = c.toDataURL();
+      for (let k = 0; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), 16777619);
+    }
+    return h >>> 0;
+  },
+  drawn(i) {  // every figure canvas holds something other than blank pixels
+    const cs = this.canvases(i);
+    return cs.length > 0 && cs.every(c => {
+      const blank = document.createElement('canvas');
+      blank.width = c.width; blank.height = c.height;
+      return c.width > 0 && c.toDataURL() !== blank.toDataURL();
+    });
+  },
+  watch(i) {  // time from now until the figure first differs; read back with watched()
+    const start = performance.now(), before = this.hash(i);
+    this._latency = null;
+    const tick = () => {
+      if (this.hash(i) !== before) this._latency = performance.now() - start;
+      else if (performance.now() - start < 30000) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  },
+  watched() { return this._latency; },
+};
+"""
+
+
+def api(lab: Lab, path: str, method: str = "GET"):
+    """Call the server's REST API with the token; returns decoded JSON (or None)."""
+    req = urllib.request.Request(f"{lab.base}/api/{path}", method=method,
+                                 headers={"Authorization": f"token {lab.token}"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        body = r.read()
+    return json.loads(body) if body else None
+
+
+def shutdown_sessions(lab: Lab) -> None:
+    """Stop every kernel the page started, so the next notebook has the CPU to itself."""
+    for session in api(lab, "sessions"):
+        api(lab, f"sessions/{session['id']}", method="DELETE")
+
+
+def poll(page, expression: str, *, timeout: float, what: str, interval: float = 0.1):
+    """Evaluate ``expression`` in the page until it is truthy; TimeoutError naming ``what`` otherwise."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def wait_settled(page, explorer: int | None = None, *, timeout: float = 30.0, polls: int = 3) -> None:
+    """Kernel idle in the status bar and (if given) the explorer's image unchanged over ``polls`` polls."""
+    probe = f"[window.__course.idle(), {'0' if explorer is None else f'window.__course.hash({explorer})'}]"
+    deadline, last, same = time.monotonic() + timeout, None, 0
+    while same < polls:
+        state = page.evaluate(probe)
+        same = same + 1 if state[0] and state == last else 0
+        last = state
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"kernel/figure did not settle within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def open_notebook(page, lab: Lab, rel: str, *, timeout: float = 60.0) -> None:
+    """Load JupyterLab on ``rel`` (fresh workspace) and wait for its kernel to report idle."""
+    page.goto(lab.url(f"lab/tree/{rel}") + "&reset", wait_until="domcontentloaded")
+    poll(page, "!!(window.jupyterapp && document.querySelector('.jp-NotebookPanel .jp-Cell'))",
+         timeout=timeout, what=f"JupyterLab to show {rel}")
+    page.evaluate(PAGE_JS)
+    dismiss_news(page)
+    poll(page, "window.__course.idle()", timeout=timeout, what="the kernel to start ('| Idle' in the status bar)")
+
+
+def dismiss_news(page) -> None:
+    """Close the 'get notified about Jupyter news?' toast if it shows despite the settings."""
+    for name in ("No", "Dismiss"):
+        button = page.locator(".Toastify__toast").get_by_role("button", name=name)
+        if button.count():
+            button.first.click()
+
+
+def run_all(page, *, timeout: float = 240.0) -> dict:
+    """Clear outputs, Run All, and wait until every cell ran (or one failed) and the kernel is idle."""
+    page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    done = ("(p => (p.executed === p.code || p.errors > 0) && !p.busy && window.__course.idle())"
+            "(window.__course.progress())")
+    poll(page, done, timeout=timeout, what="Run All to finish", interval=0.25)
+    wait_settled(page, timeout=timeout)
+    return page.evaluate("window.__course.progress()")
+
+
+def _slider_state(slider) -> dict:
+    handle = slider.locator(".noUi-handle").first
+    return {
+        "label": slider.locator(".widget-label").first.inner_text().strip() or "slider",
+        "now": float(handle.get_attribute("aria-valuenow")),
+        "max": float(handle.get_attribute("aria-valuemax")),
+        "readout": slider.locator(".widget-readout").first.inner_text().strip(),
+    }
+
+
+def move_slider(page, explorer: int, index: int, *, timeout: float = 10.0) -> tuple[dict, float | None]:
+    """One keyboard step on slider ``index`` of explorer ``explorer``; returns (state before, ms to new image).
+
+    The latency is None when the image did not change within ``timeout``. Afterwards the kernel is
+    idle and the image stable, so a figure that passes through an intermediate state is not compared.
+    """
+    slider = page.locator(".course-explorer").nth(explorer).locator(".widget-slider").nth(index)
+    state = _slider_state(slider)
+    slider.locator(".noUi-handle").first.focus()
+    page.evaluate(f"window.__course.watch({explorer})")
+    page.keyboard.press("ArrowLeft" if state["now"] >= state["max"] else "ArrowRight")
+    deadline = time.monotonic() + timeout
+    latency = page.evaluate("window.__course.watched()")
+    while latency is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+        latency = page.evaluate("window.__course.watched()")
+    wait_settled(page, explorer, timeout=timeout + 20)
+    return state, latency
+
+
+def _safe(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text).strip("-").lower() or "x"
+
+
+def check_notebook(page, lab: Lab, rel: str, shots: Path) -> list[str]:
+    """Open ``rel``, Run All, move every explorer slider; the problems found (empty when all works).
+
+    Screenshots of each explorer before and after each slider step go to ``shots``.
+    """
+    problems: list[str] = []
+    page_errors: list[str] = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)[:300]))
+    shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*.png"):
+        old.unlink()
+    open_notebook(page, lab, rel)
+    progress = run_all(page)
+    if progress["executed"] < progress["code"] and not progress["errors"]:
+        problems.append(f"only {progress['executed']} of {progress['code']} code cells ran")
+    with contextlib.suppress(TimeoutError):  # the count comparison below reports what is missing
+        poll(page, "document.querySelectorAll('.course-explorer').length >= window.__course.outputs().explorers",
+             timeout=15, what="the explorers to render")
+    found = page.evaluate("window.__course.outputs()")
+    problems += [f"error output in {e}" for e in found["errors"]]
+    problems += [f"stderr output in {e}" for e in found["stderr"]]
+    problems += [f"widget failed to render: {e}" for e in found["renderErrors"]]
+    rendered = page.locator(".course-explorer").count()
+    if rendered < found["explorers"]:
+        problems.append(f"{found['explorers'] - rendered} of {found['explorers']} explorers did not render as "
+                        "live widgets (no .course-explorer in the page: is the ipywidgets front end installed?)")
+    for i in range(rendered):
+        problems += _check_explorer(page, i, shots)
+    problems += [f"JavaScript error in the page: {e}" for e in page_errors]
+    page.screenshot(path=str(shots / "page.png"), full_page=False)
+    return problems
+
+
+def _check_explorer(page, i: int, shots: Path) -> list[str]:
+    explorer = page.locator(".course-explorer").nth(i)
+    try:
+        poll(page, f"window.__course.drawn({i})", timeout=15, what=f"explorer {i + 1}'s figure to be drawn")
+    except TimeoutError:
+        return [f"explorer {i + 1}: no figure drawn on an ipympl canvas inside it"]
+    n = explorer.locator(".widget-slider").count()
+    if n == 0:
+        return [f"explorer {i + 1}: has no slider"]
+    problems = []
+    for j in range(n):
+        before = page.evaluate(f"window.__course.hash({i})")
+        name = f"explorer{i + 1}-{_safe(_slider_state(explorer.locator('.widget-slider').nth(j))['label'])}"
+        explorer.screenshot(path=str(shots / f"{name}-before.png"))
+        state, latency = move_slider(page, i, j)
+        explorer.screenshot(path=str(shots / f"{name}-after.png"))
+        readout = _slider_state(explorer.locator(".widget-slider").nth(j))["readout"]
+        where = f"explorer {i + 1}, slider {state['label']!r}"
+        if readout == state["readout"]:
+            problems.append(f"{where}: the slider did not move (readout stayed {readout})")
+        elif latency is None or page.evaluate(f"window.__course.hash({i})") == before:
+            problems.append(f"{where}: moving it from {state['readout']} to {readout} did not change the figure")
+    return problems
+
+
 if __name__ == "__main__":  # manual use: start a server and print its URL until Ctrl-C
     lab = start_lab()
     print(lab.url(), flush=True)

@@ -60,12 +60,11 @@ def quiet_logger(name: str = "course_utils.grading") -> logging.Logger:
     return log
 
 
-def isolate_jupyter_dirs(base: Path) -> dict[str, str]:
-    """Point Jupyter/IPython/matplotlib at folders under ``base`` so nothing is written to the home."""
-    env = {}
+def isolated_env(base: Path) -> dict[str, str]:
+    """A copy of os.environ whose Jupyter/IPython/matplotlib folders and HOME lie under ``base``."""
+    env = dict(os.environ, HOME=str(base))
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
         path = base / var.lower()
         path.mkdir(parents=True, exist_ok=True)
         env[var] = str(path)
-    os.environ.update(env)
     return env

@@ -5,7 +5,6 @@ Deterministic (same input, same bytes), no gradebook written, no outputs, python
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,7 +14,7 @@ from nbgrader.converters import GenerateAssignment
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
-from .config import check_assignment, isolate_jupyter_dirs, quiet_logger, release_dir
+from .config import check_assignment, quiet_logger, release_dir
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
@@ -43,8 +42,7 @@ def normalise(path: Path) -> None:
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
-        text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-        nb_path.write_text(text, encoding="utf-8")
+        nbformat.write(nb, nb_path)
 
 
 def release(cfg: Config, assignment: str) -> Path:
@@ -52,7 +50,6 @@ def release(cfg: Config, assignment: str) -> Path:
     check_assignment(cfg, assignment)
     target = release_dir(cfg) / assignment
     with tempfile.TemporaryDirectory(prefix="course-release-") as tmp:
-        isolate_jupyter_dirs(Path(tmp) / "home")
         built = generate(cfg, assignment, Path(tmp) / "out")
         normalise(built)
         if target.exists():
