@@ -527,9 +527,720 @@ def check_temperature_for(fn: Callable, *, tol: float = 1e-4) -> None:
     passed(f"temperature_for: all {len(temperature_cases())} targets reached to within {tol:g}")
 
 # --------------------------------------------------------------------------- week 03
+_F = torch.nn.functional
+SUM_HINT = "your loss is the sum over the batch, not the mean: divide by the number of samples N (or use .mean())"
+STABLE_LOG_HINT = ("log(softmax(x)) becomes log(0) = -inf once a probability underflows (large logits); "
+                   "use log_softmax, i.e. x - logsumexp(x) with the max subtracted first")
+
+
+def _t(got) -> torch.Tensor | None:
+    g = _as_tensor(got)
+    return None if g is None else g.double()
+
+
+def _near(got, value, atol: float = 1e-5) -> bool:
+    g, v = _t(got), _as_tensor(value)
+    return g is not None and v is not None and g.shape == v.shape and bool(
+        torch.allclose(g, v.double(), atol=atol, rtol=1e-4))
+
+
+def _ce_cases() -> list[Case]:
+    """Week 03: (logits (N, C), target (N,)) cases: typical, batch of one, the lecture's example, extreme logits."""
+    return [
+        Case("3 samples, 4 classes", (torch.tensor([[1.0, 2.0, 0.5, -1.0], [0.0, -2.0, 3.0, 1.0],
+                                                    [2.5, 0.1, -0.3, 0.0]]), torch.tensor([1, 2, 3]))),
+        Case("the lecture's example as a batch of one, target 3",
+             (torch.tensor([[-1.0, 0.1, 0.032, 0.25, 9.0]]), torch.tensor([3]))),
+        Case("2 classes, 4 samples", (torch.tensor([[0.3, -0.3], [2.0, 1.0], [-1.0, 1.0], [0.0, 0.0]]),
+                                      torch.tensor([0, 1, 1, 0]))),
+        Case("extreme logits (±100): the target's probability underflows to 0 in float32",
+             (torch.tensor([[100.0, -100.0, 0.0], [-50.0, 80.0, 10.0]]), torch.tensor([1, 0]))),
+    ]
+
+
+def diagnose_cross_entropy(got, case: Case, expected) -> str | None:
+    """Week 03: name the usual mistakes in a batch cross-entropy from logits (N, C) and targets (N,)."""
+    logits, target = case.args[0].double(), case.args[1]
+    n = logits.shape[0]
+    g = _t(got)
+    if g is None:
+        return None
+    logp = torch.log_softmax(logits, dim=1)
+    picked = -logp[torch.arange(n), target]
+    if g.shape == (n,) and n > 1:
+        return "you returned one loss per sample; average them into one number (.mean())"
+    if g.shape == (n, n):
+        return "logp[:, target] picks every target for every sample; use logp[torch.arange(N), target]"
+    if not torch.isfinite(g).all():
+        return STABLE_LOG_HINT
+    if n > 1 and _near(g, picked.sum()):
+        return SUM_HINT
+    if _near(g, -picked.mean()):
+        return "the sign is flipped: cross-entropy is MINUS the log-probability of the target"
+    if _near(g, _F.cross_entropy(torch.softmax(logits, dim=1), target)):
+        return "you passed softmax output to cross_entropy — it expects logits (it applies log_softmax itself)"
+    if _near(g, picked.mean() / logits.shape[1]):
+        return "you averaged over the classes too: sum over classes (only the target's term counts), mean over samples"
+    if _near(g, -logp.max(dim=1).values.mean()):
+        return "you used the predicted class (argmax) instead of the target class"
+    if _near(g, -torch.log_softmax(logits, dim=0)[torch.arange(n), target].mean()):
+        return "softmax over dim=0 normalises across samples; the classes are along dim=1"
+    return None
+
+
+def check_cross_entropy(fn: Callable) -> None:
+    """Week 03: check ``fn(logits, target)``: logits (N, C), target (N,) class indices → mean cross-entropy."""
+    check_function(fn, _F.cross_entropy, _ce_cases(), name=getattr(fn, "__name__", "cross_entropy"),
+                   diagnose=diagnose_cross_entropy, atol=1e-5, rtol=1e-5)
+
+
+def _nll_cases() -> list[Case]:
+    logp = torch.log_softmax(torch.tensor([[1.0, 2.0, 0.5], [0.0, -2.0, 3.0], [2.5, 0.1, -0.3], [0.2, 0.2, 0.1]]), 1)
+    target = torch.tensor([1, 2, 0, 2])
+    extreme = torch.log_softmax(torch.tensor([[200.0, -200.0], [0.0, 300.0]]), 1)
+    return [
+        Case("4 samples, reduction='mean'", (logp, target), {"reduction": "mean"}),
+        Case("the same with reduction='sum'", (logp, target), {"reduction": "sum"}),
+        Case("the same with reduction='none'", (logp, target), {"reduction": "none"}),
+        Case("a batch of one, reduction='none'", (logp[:1], target[:1]), {"reduction": "none"}),
+        Case("very negative log-probabilities (-400), reduction='mean'", (extreme, torch.tensor([1, 0])),
+             {"reduction": "mean"}),
+    ]
+
+
+def diagnose_nll(got, case: Case, expected) -> str | None:
+    """Week 03: name the usual NLL mistakes (reduction ignored or swapped, sign, log taken twice)."""
+    logp, target = case.args[0].double(), case.args[1]
+    red = case.kwargs.get("reduction", "mean")
+    n = logp.shape[0]
+    g = _t(got)
+    if g is None:
+        return None
+    per = -logp[torch.arange(n), target]
+    if torch.isnan(g).any():
+        return "log_probs are already logarithms: taking log of them again gives NaN (log of a negative number)"
+    if red == "none" and g.dim() == 0:
+        return "with reduction='none' return one loss per sample, shape (N,), without summing or averaging"
+    if red != "none" and g.shape == (n,) and n > 1:
+        return f"with reduction={red!r} return one number, not one per sample"
+    if red == "mean" and n > 1 and _near(g, per.sum()):
+        return SUM_HINT
+    if red == "sum" and n > 1 and _near(g, per.mean()):
+        return "with reduction='sum' add the per-sample losses; you averaged them"
+    if _near(g, -expected.double()):
+        return "the sign is flipped: the negative log-likelihood is MINUS the log-probability of the target"
+    if _near(g, _reduce_ref(-torch.exp(logp)[torch.arange(n), target], red)):
+        return "you used probabilities (exp of log_probs); the loss uses the log-probabilities themselves"
+    return None
+
+
+def _reduce_ref(loss: torch.Tensor, reduction: str) -> torch.Tensor:
+    return {"mean": loss.mean, "sum": loss.sum, "none": lambda: loss}[reduction]()
+
+
+def check_nll(fn: Callable) -> None:
+    """Week 03: check ``fn(log_probs, target, reduction)``: (N, C), (N,) → scalar or (N,) like ``F.nll_loss``."""
+    check_function(fn, _F.nll_loss, _nll_cases(), name=getattr(fn, "__name__", "nll"), diagnose=diagnose_nll,
+                   atol=1e-5, rtol=1e-5)
+
+
+def _bce_cases() -> list[Case]:
+    return [
+        Case("moderate logits", (torch.tensor([-2.0, -0.5, 0.0, 1.5, 3.0]), torch.tensor([0.0, 1.0, 1.0, 1.0, 0.0]))),
+        Case("a batch of one", (torch.tensor([0.7]), torch.tensor([1.0]))),
+        Case("logits ±30 (sigmoid rounds to exactly 1 in float32)",
+             (torch.tensor([30.0, -30.0, 30.0]), torch.tensor([0.0, 1.0, 1.0]))),
+        Case("logits ±1000 (exp overflows)", (torch.tensor([1000.0, -1000.0, -1000.0]), torch.tensor([0.0, 0.0, 1.0]))),
+    ]
+
+
+def diagnose_bce_with_logits(got, case: Case, expected) -> str | None:
+    """Week 03: name the usual BCE-with-logits mistakes (unstable route, sum, sign, swapped labels, sigmoid twice)."""
+    x, y = case.args[0].double(), case.args[1].double()
+    g = _t(got)
+    if g is None:
+        return None
+    if g.shape == x.shape and x.numel() > 1:
+        return "you returned one loss per sample; average them into one number (.mean())"
+    if not torch.isfinite(g).all():
+        return ("sigmoid(x) rounds to exactly 0 or 1 for large |x|, and log(0) = -inf (or exp(1000) = inf): "
+                "use the stable form max(x, 0) - x*y + log1p(exp(-|x|))")
+    per = torch.clamp(x, min=0) - x * y + torch.log1p(torch.exp(-x.abs()))
+    capped = _F.binary_cross_entropy(torch.sigmoid(case.args[0]), case.args[1]).double()
+    if x.numel() > 1 and _near(g, per.sum()):
+        return SUM_HINT
+    if _near(g, -per.mean()):
+        return "the sign is flipped: BCE is -[y log p + (1 - y) log(1 - p)]"
+    if _near(g, (torch.clamp(x, min=0) - x * (1 - y) + torch.log1p(torch.exp(-x.abs()))).mean()):
+        return "you swapped y and 1 - y: the log p term belongs to the positive labels (y = 1)"
+    if _near(g, _F.binary_cross_entropy_with_logits(torch.sigmoid(x), y)):
+        return "you applied sigmoid to the logits before a loss that applies sigmoid itself (a double sigmoid)"
+    if _near(g, capped) and not _near(capped, expected):
+        return ("your loss is capped (log clamped at -100, or sigmoid rounded): that is BCE on probabilities; "
+                "work with the logits: max(x, 0) - x*y + log1p(exp(-|x|))")
+    return None
+
+
+def check_bce_with_logits(fn: Callable) -> None:
+    """Week 03: check ``fn(logits, target)``: logits (N,), 0/1 targets (N,) → mean BCE, finite for any logit."""
+    check_function(fn, _F.binary_cross_entropy_with_logits, _bce_cases(), name=getattr(fn, "__name__", "bce"),
+                   diagnose=diagnose_bce_with_logits, atol=1e-5, rtol=1e-5)
+
+
+def _ce_grad_ref(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    x = logits.detach().clone().requires_grad_(True)
+    _F.cross_entropy(x, target).backward()
+    return x.grad
+
+
+def diagnose_ce_gradient(got, case: Case, expected) -> str | None:
+    """Week 03: name the usual mistakes in d(mean CE)/d logits = (softmax - one_hot) / N."""
+    logits, target = case.args[0].double(), case.args[1]
+    n, c = logits.shape
+    g = _t(got)
+    if g is None or g.shape != (n, c):
+        return "the gradient has one entry per logit: shape (N, C), like the logits" if g is not None else None
+    if not torch.isfinite(g).all():
+        return "exp overflowed: compute softmax with the max subtracted (or use torch.softmax)"
+    p, onehot = torch.softmax(logits, 1), _F.one_hot(target, c).double()
+    exp = expected.double()
+    if n > 1 and _near(g, exp * n):
+        return "this is the gradient of the summed loss; the mean divides by N: (softmax - one_hot) / N"
+    if _near(g, -exp):
+        return "the sign is flipped: the gradient is softmax - one_hot (the target's entry is negative)"
+    if _near(g, p / n) or _near(g, p):
+        return "you forgot to subtract the one-hot target: gradient = (softmax - one_hot) / N"
+    if _near(g, (torch.softmax(logits, 0) - onehot) / n):
+        return "softmax over dim=0 normalises across samples; the classes are along dim=1"
+    return None
+
+
+def check_ce_gradient(fn: Callable) -> None:
+    """Week 03: check ``fn(logits, target)`` = d mean-CE / d logits, shape (N, C), against autograd."""
+    cases = _ce_cases()
+    check_function(fn, _ce_grad_ref, cases, name=getattr(fn, "__name__", "ce_gradient"),
+                   diagnose=diagnose_ce_gradient, atol=1e-6, rtol=1e-5)
+
+
+DOUBLE_SOFTMAX_ANSWERS = {
+    "A": None,
+    "B": "softmax output never contains NaN; the loss is finite — it is just wrong",
+    "C": "log_softmax is idempotent, softmax is not: softmax(softmax(x)) is much flatter than softmax(x)",
+    "D": "cross_entropy expects raw logits, so the softmax in front of it *is* the bug",
+}
+
+
+def double_softmax_floor_ref(n_classes: int) -> float:
+    """Week 03: the smallest loss cross_entropy(softmax(x)) can reach with C classes: log(1 + (C - 1)/e)."""
+    return math.log(1 + (n_classes - 1) / math.e)
+
+
+def diagnose_floor(got, case: Case, expected) -> str | None:
+    c = case.args[0]
+    g = _t(got)
+    if g is None or g.dim() != 0:
+        return None
+    if _near(g, math.log(c)):
+        return ("log C is the loss of uniform probabilities; the double softmax does better: its 'logits' lie in "
+                "[0, 1], at best 1 for the target and 0 for the others")
+    if _near(g, math.log(1 + c / math.e)):
+        return "the target is one of the C classes: there are C - 1 others, each contributing e^0 = 1"
+    return None
+
+
+def check_double_softmax_fix(fixed_loss: Callable, floor: Callable, answer) -> None:
+    """Week 03: the corrected loss (logits, target) → mean CE, the floor of the buggy loss, and the explanation."""
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):  # one confirmation line for the three parts
+        check_function(fixed_loss, _F.cross_entropy, _ce_cases()[:3], name=getattr(fixed_loss, "__name__", "loss"),
+                       diagnose=_diagnose_fixed_loss, atol=1e-5, rtol=1e-5)
+        check_function(floor, double_softmax_floor_ref, [Case(f"C = {c} classes", (c,)) for c in (2, 3, 10)],
+                       name=getattr(floor, "__name__", "floor"), diagnose=diagnose_floor, atol=1e-6)
+    if answer not in DOUBLE_SOFTMAX_ANSWERS:
+        raise CheckFailed(f"answer must be one of {sorted(DOUBLE_SOFTMAX_ANSWERS)}, got {answer!r}")
+    if DOUBLE_SOFTMAX_ANSWERS[answer] is not None:
+        raise CheckFailed(f"answer {answer!r} is not right yet.\n  Hint: {DOUBLE_SOFTMAX_ANSWERS[answer]}")
+    passed("double softmax: the fixed loss, the floor of the buggy loss and the explanation are right")
+
+
+def _diagnose_fixed_loss(got, case: Case, expected) -> str | None:
+    logits, target = case.args[0], case.args[1]
+    if _near(got, _F.cross_entropy(torch.softmax(logits, 1), target)):
+        return "still the double softmax: pass the raw logits to cross_entropy — it applies log_softmax itself"
+    if _near(got, _F.nll_loss(torch.softmax(logits, 1), target)):
+        return "nll_loss expects log-probabilities; you gave it probabilities (use log_softmax, or cross_entropy)"
+    return diagnose_cross_entropy(got, case, expected)
+
 
 # --------------------------------------------------------------------------- week 04
+BROADCAST_HINT = ("(N,1) vs (N,) broadcast to (N,N): pred - target became a table of every prediction minus every "
+                  "target — flatten the model output with .squeeze(-1) or .view(-1) first")
+SUM_HINT = "you returned the sum, not the mean — divide by the number of elements (or use .mean())"
+
+
+def _matches(got, ref) -> bool:
+    """Week 04: True when ``got`` equals the tensor ``ref`` in shape and value (to 1e-5 relative)."""
+    return describe_difference(got, ref, atol=1e-6, rtol=1e-4) is None
+
+
+def _residual04(case: Case) -> torch.Tensor:
+    """Week 04: pred - target of a case, in float64, broadcast as the student's code would."""
+    return case.args[0].double() - case.args[1].double()
+
+
+def regression_cases(*, with_zero: bool = False) -> list[Case]:
+    """Week 04: (pred, target) pairs: the worked example, a batch, one sample, 2-D, large residuals."""
+    g = torch.Generator().manual_seed(4)
+    pred, target = torch.randn(6, generator=g), torch.randn(6, generator=g)
+    cases = [
+        Case("the worked example: pred [2, 3], target [1, 0]", (torch.tensor([2.0, 3.0]), torch.tensor([1.0, 0.0]))),
+        Case("a batch of 6 random predictions", (pred, target)),
+        Case("a single sample", (torch.tensor([1.5]), torch.tensor([-0.5]))),
+        Case("shape (3, 4): several outputs per sample", (torch.randn(3, 4, generator=g), torch.randn(3, 4, generator=g))),
+        Case("large residuals (up to 1000)", (torch.tensor([1000.0, -250.0, 3.0]), torch.tensor([0.0, 250.0, 3.5]))),
+    ]
+    if with_zero:
+        cases.append(Case("some residuals exactly 0", (torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 0.0, 3.0]))))
+    return cases
+
+
+def diagnose_regression(got, case: Case, expected) -> str | None:
+    """Week 04: hints for a wrong MAE, MSE or RMSE (which one is read from ``expected``)."""
+    r = _residual04(case)
+    n = r.numel()
+    exp_t = _as_tensor(expected)
+    if exp_t is not None and _matches(got, exp_t.double() * n) and n > 1:
+        return SUM_HINT
+    candidates = [
+        (r.abs().mean(), "you computed the MAE, mean(|r|): the squared error squares each residual"),
+        ((r**2).mean(), "you computed the MSE, mean(r²): the absolute error takes |r| instead of squaring"),
+        ((r**2).mean().sqrt(), "you computed the RMSE, sqrt(mean(r²))"),
+        (r.mean().abs(), "you took |mean(r)|: average the absolute values instead, or positive and negative errors cancel"),
+        (r.mean() ** 2, "you took mean(r)²: average the squares instead, or positive and negative errors cancel"),
+        (r.mean(), "you averaged the raw residuals: without abs or square positive and negative errors cancel"),
+    ]
+    if _matches(got, r.abs().mean()) and _matches(expected, (r**2).mean().sqrt()):
+        return ("RMSE: square root of the mean, not mean of square roots — sqrt(r²) = |r|, so you computed the MAE; "
+                "average the squares first, then take one square root")
+    if _matches(got, (r**2).mean()) and _matches(expected, (r**2).mean().sqrt()):
+        return "you returned the MSE: RMSE is its square root"
+    if _matches(got, (r**2).sum().sqrt()) and _matches(expected, (r**2).mean().sqrt()):
+        return "you took the square root of the sum of squares — RMSE is the square root of the *mean*"
+    for value, hint in candidates:
+        if _matches(got, value):
+            return hint
+    if _as_tensor(got) is not None and _as_tensor(got).dim() > 0:
+        return "return one number (a 0-dim tensor): average over every element, e.g. with .mean()"
+    return None
+
+
+def check_mae(fn: Callable) -> None:
+    """Week 04 exercise: ``fn(pred, target)`` must equal torch.nn.L1Loss() (mean |pred - target|)."""
+    check_function(fn, lambda p, t: torch.nn.functional.l1_loss(p, t), regression_cases(), name="mae",
+                   diagnose=diagnose_regression, rtol=1e-5)
+
+
+def check_mse(fn: Callable) -> None:
+    """Week 04 exercise: ``fn(pred, target)`` must equal torch.nn.MSELoss() (mean (pred - target)²)."""
+    check_function(fn, lambda p, t: torch.nn.functional.mse_loss(p, t), regression_cases(), name="mse",
+                   diagnose=diagnose_regression, rtol=1e-5)
+
+
+def check_rmse(fn: Callable) -> None:
+    """Week 04 exercise: ``fn(pred, target)`` must equal sqrt(torch.nn.MSELoss()(pred, target))."""
+    check_function(fn, lambda p, t: torch.nn.functional.mse_loss(p, t).sqrt(), regression_cases(), name="rmse",
+                   diagnose=diagnose_regression, rtol=1e-5)
+
+
+def diagnose_huber(got, case: Case, expected) -> str | None:
+    """Week 04: hints for a wrong Huber loss huber(pred, target, delta)."""
+    r = _residual04(case)
+    delta = float(case.args[2] if len(case.args) > 2 else case.kwargs.get("delta", 1.0))
+    a, inside = r.abs(), r.abs() < delta
+    if _matches(got, _as_tensor(expected).double() * r.numel()) and r.numel() > 1:
+        return SUM_HINT
+    if _matches(got, _as_tensor(expected).double() / delta) and delta != 1:
+        return "you divided by δ: that is SmoothL1Loss(beta=δ); HuberLoss is δ times it"
+    tries = [
+        (torch.where(inside, a**2, delta * (a - 0.5 * delta)).mean(),
+         "the quadratic part needs the factor ½: ½ r² for |r| < δ"),
+        (torch.where(inside, 0.5 * a**2, delta * a).mean(),
+         "the linear part must be δ(|r| − δ/2): without the − δ/2 the loss jumps at |r| = δ"),
+        (torch.where(inside, delta * (a - 0.5 * delta), 0.5 * a**2).mean(),
+         "the two branches are swapped: ½ r² is for small residuals (|r| < δ), δ(|r| − δ/2) for large ones"),
+        (torch.where(inside, 0.5 * a**2, a - 0.5).mean(),
+         "the linear part must use δ: δ(|r| − δ/2), not |r| − ½"),
+        ((0.5 * a**2).mean(), "you only used ½ r²: beyond |r| = δ the loss must grow linearly"),
+    ]
+    for value, hint in tries:
+        if _matches(got, value):
+            return hint
+    return None
+
+
+def huber_cases() -> list[Case]:
+    """Week 04: (pred, target, delta) cases: both branches, residuals right at δ, large δ, small δ."""
+    g = torch.Generator().manual_seed(40)
+    pred, target = 3 * torch.randn(8, generator=g), torch.randn(8, generator=g)
+    return [
+        Case("residuals [-3, -0.5, 0, 0.5, 3], delta=1", (torch.tensor([-3.0, -0.5, 0.0, 0.5, 3.0]), torch.zeros(5), 1.0)),
+        Case("a batch of 8, delta=1.5", (pred, target, 1.5)),
+        Case("residuals exactly at ±delta=2", (torch.tensor([2.0, -2.0, 1.0]), torch.zeros(3), 2.0)),
+        Case("a small delta=0.1 (almost MAE)", (pred, target, 0.1)),
+        Case("a large delta=100 (all quadratic)", (pred, target, 100.0)),
+        Case("large residuals (up to 1000), delta=1", (torch.tensor([1000.0, -400.0]), torch.tensor([0.0, 100.0]), 1.0)),
+    ]
+
+
+def _expect_value_error(fn: Callable, name: str, args: tuple, what: str, word: str) -> None:
+    """Week 04: fail unless ``fn(*args)`` raises ValueError whose message mentions ``word``."""
+    try:
+        fn(*args)
+    except NotImplementedError:
+        raise CheckFailed(f"{name} is not implemented yet: replace `raise NotImplementedError` with your code") from None
+    except ValueError as exc:
+        if word not in str(exc).lower():
+            raise CheckFailed(f"{name} raised ValueError for {what}, good — but its message {str(exc)!r} does not "
+                              f"say which argument is wrong\n  Hint: mention {word!r} in the message") from None
+        return
+    except Exception as exc:
+        raise CheckFailed(f"{name} raised {type(exc).__name__} for {what}; raise a ValueError instead") from None
+    raise CheckFailed(f"{name} accepted {what} without complaint\n  Hint: check the argument first and "
+                      f"`raise ValueError(...)` with a message naming {word!r}")
+
+
+def check_huber(fn: Callable) -> None:
+    """Week 04 exercise: ``fn(pred, target, delta)`` must equal torch.nn.HuberLoss(delta=delta) and refuse delta <= 0."""
+    check_function(fn, lambda p, t, d: torch.nn.functional.huber_loss(p, t, delta=d), huber_cases(), name="huber",
+                   diagnose=diagnose_huber, rtol=1e-5)
+    two = (torch.tensor([1.0, 2.0]), torch.zeros(2))
+    _expect_value_error(fn, "huber", (*two, -1.0), "a negative delta (-1.0)", "delta")
+    _expect_value_error(fn, "huber", (*two, 0.0), "delta = 0", "delta")
+    passed("huber: refuses delta <= 0 with a clear message")
+
+
+def autograd_grad(loss_fn: Callable, pred: torch.Tensor, target: torch.Tensor, *args) -> torch.Tensor:
+    """Week 04: d loss_fn(pred, target, *args) / d pred by autograd, in float64: (...) → (...)."""
+    p = pred.detach().double().requires_grad_(True)
+    (g,) = torch.autograd.grad(loss_fn(p, target.double(), *args), p)
+    return g
+
+
+def diagnose_grad(got, case: Case, expected, *, loss: str) -> str | None:
+    """Week 04: hints for a hand-derived gradient of the mean MSE, MAE or Huber loss w.r.t. pred."""
+    r = _residual04(case)
+    n = r.numel()
+    exp_t = _as_tensor(expected).double()
+    if _matches(got, -exp_t):
+        return "the sign is flipped: differentiate with respect to pred, and r = pred − target grows with pred"
+    if _matches(got, exp_t * n) and n > 1:
+        return "you returned the gradient of the sum: the mean divides every term by N, and so does its gradient"
+    if loss == "mse" and _matches(got, exp_t / 2):
+        return "d(r²)/dr = 2r: you dropped the factor 2"
+    if loss == "mse" and _matches(got, exp_t / n) and n > 1:
+        return "you divided by N twice"
+    if loss == "huber":
+        delta = float(case.args[2])
+        if _matches(got, r / n):
+            return "beyond |r| = δ the slope is constant: clip the residual to [−δ, δ] (torch.clamp)"
+        if _matches(got, torch.sign(r) / n):
+            return "inside |r| < δ the slope is r (not sign(r)); only outside is it ±δ"
+        if _matches(got, torch.clamp(r, -delta, delta) / n / delta) and delta != 1:
+            return "you divided by δ: the slope outside ±δ is ±δ, not ±1"
+    return None
+
+
+def _grad_cases(loss: str) -> list[Case]:
+    """Week 04: (pred, target[, delta]) cases for the gradient exercise, including zero residuals."""
+    cases = regression_cases(with_zero=True)
+    if loss != "huber":
+        return cases
+    return [Case(c.label + ", delta=1.5", (*c.args, 1.5)) for c in cases] + [
+        Case("residuals [-3, -0.5, 0.5, 3], delta=0.25", (torch.tensor([-3.0, -0.5, 0.5, 3.0]), torch.zeros(4), 0.25))]
+
+
+def check_loss_grad(fn: Callable, loss: str) -> None:
+    """Week 04 exercise: ``fn(pred, target[, delta])`` must equal autograd's d(mean ``loss``)/d pred, same shape."""
+    refs = {"mse": torch.nn.functional.mse_loss, "mae": torch.nn.functional.l1_loss,
+            "huber": lambda p, t, d: torch.nn.functional.huber_loss(p, t, delta=d)}
+    if loss not in refs:
+        raise ValueError(f"loss must be one of {sorted(refs)}, got {loss!r}")
+
+    def reference(pred, target, *args):
+        return autograd_grad(refs[loss], pred, target, *args).to(pred.dtype)
+
+    check_function(fn, reference, _grad_cases(loss), name=f"{loss}_grad",
+                   diagnose=lambda g, c, e: diagnose_grad(g, c, e, loss=loss), rtol=1e-5)
+
+
+def check_loss_choice(choice: str, slope_errors: dict, x: torch.Tensor, y: torch.Tensor, true_slope: float) -> None:
+    """Week 04 exercise: ``slope_errors`` maps "mse"/"mae"/"huber" to |fitted slope − true slope|; ``choice`` is the winner."""
+    from course_utils.fitting import best_line
+
+    if not isinstance(slope_errors, dict) or set(slope_errors) != {"mse", "mae", "huber"}:
+        raise CheckFailed('slope_errors must be a dict with the keys "mse", "mae" and "huber"')
+    for loss, got in slope_errors.items():
+        want = abs(best_line(x, y, loss).w - true_slope)
+        if not isinstance(got, (int, float)) or isinstance(got, bool) or not math.isclose(got, want, abs_tol=0.02):
+            hint = ("\n  Hint: the error is |fitted slope − true slope|, a positive number" if isinstance(got, (int, float))
+                    and math.isclose(abs(got), want, abs_tol=0.02) else
+                    "\n  Hint: fit the line under this loss (e.g. best_line(x, y, loss)) and compare its slope w")
+            raise CheckFailed(f'slope_errors["{loss}"] = {got!r} is not the slope error of the {loss.upper()} fit{hint}')
+    if choice not in slope_errors:
+        raise CheckFailed(f'choice must be one of "mse", "mae", "huber", got {choice!r}')
+    if slope_errors[choice] > min(slope_errors.values()) + 1e-9:
+        best = min(slope_errors, key=slope_errors.get)
+        raise CheckFailed(f'choice = "{choice}" but its slope error {slope_errors[choice]:.3f} is larger than '
+                          f'{best.upper()}\'s {slope_errors[best]:.3f}\n  Hint: pick the loss whose number is smallest')
+    passed(f"loss choice: {choice.upper()} with slope error {slope_errors[choice]:.3f}")
+
+
+def diagnose_safe_mse(got, case: Case, expected) -> str | None:
+    """Week 04: hints for the broadcasting-safe MSE of a model output (N, 1) against targets (N,)."""
+    out, target = case.args[0].double(), case.args[1].double()
+    if out.dim() == 2 and target.dim() == 1 and _matches(got, ((out - target) ** 2).mean()):
+        return BROADCAST_HINT
+    return diagnose_regression(got, case, expected)
+
+
+def check_safe_mse(fn: Callable) -> None:
+    """Week 04 exercise: ``fn(output, target)`` accepts output (N, 1) or (N,) with target (N,) and refuses other shapes."""
+    g = torch.Generator().manual_seed(44)
+    cases = [
+        Case("model output (5, 1) against targets (5,)", (torch.randn(5, 1, generator=g), torch.randn(5, generator=g))),
+        Case("output (4,) against targets (4,)", (torch.randn(4, generator=g), torch.randn(4, generator=g))),
+        Case("the worked example as a column: [[2], [3]] against [1, 0]", (torch.tensor([[2.0], [3.0]]), torch.tensor([1.0, 0.0]))),
+        Case("a batch of one: (1, 1) against (1,)", (torch.tensor([[0.5]]), torch.tensor([2.0]))),
+    ]
+
+    def reference(out, target):
+        return torch.nn.functional.mse_loss(out.reshape(target.shape), target)
+
+    check_function(fn, reference, cases, name="safe_mse", diagnose=diagnose_safe_mse, rtol=1e-5)
+    _expect_value_error(fn, "safe_mse", (torch.zeros(5, 1), torch.zeros(4)), "output (5, 1) with targets (4,)", "shape")
+    _expect_value_error(fn, "safe_mse", (torch.zeros(3, 2), torch.zeros(3)), "output (3, 2) with targets (3,)", "shape")
+    passed("safe_mse: refuses shapes that cannot be matched, with a message about the shapes")
+
 
 # --------------------------------------------------------------------------- week 05
 
 # --------------------------------------------------------------------------- week 06
+_LOSS_TASKS = {
+    "leaf_diseased": "BCEWithLogitsLoss",
+    "flower_species": "CrossEntropyLoss",
+    "dose_response_outliers": "HuberLoss",
+    "cell_type_proportions": "KLDivLoss",
+    "margin_pm1": "hinge",
+}
+LOSS_CHOICES = ("BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "HuberLoss", "KLDivLoss", "hinge")
+_LOSS_HINTS = {
+    ("leaf_diseased", "CrossEntropyLoss"): "the model has ONE logit; CrossEntropyLoss wants one logit per class. "
+    "A single logit goes with BCEWithLogitsLoss",
+    ("leaf_diseased", "MSELoss"): "sigmoid + MSE saturates: when the model is confidently wrong the gradient vanishes",
+    ("flower_species", "BCEWithLogitsLoss"): "five species are one choice among C classes: one logit per class and "
+    "softmax cross-entropy, not independent yes/no outputs",
+    ("dose_response_outliers", "MSELoss"): "squared errors let a few outliers dominate the fit; a loss that grows "
+    "only linearly for large errors is more robust",
+    ("cell_type_proportions", "CrossEntropyLoss"): "close, and it has the same gradient — but the task asks for a "
+    "loss that is 0 when the two distributions agree: CE − H(target)",
+    ("margin_pm1", "BCEWithLogitsLoss"): "labels coded −1/+1 and a loss that is exactly 0 beyond a margin: that is "
+    "not the (never exactly 0) logistic loss",
+}
+
+
+def check_pick_losses(fn) -> None:
+    """Week 06: ``fn()`` returns a dict task name → one of ``LOSS_CHOICES``."""
+    if not callable(fn):
+        raise CheckFailed("pass the function itself (pick_losses), without calling it")
+    try:
+        answers = fn()
+    except NotImplementedError:
+        raise CheckFailed("pick_losses is not implemented yet: replace `raise NotImplementedError`") from None
+    if not isinstance(answers, dict):
+        raise CheckFailed(f"pick_losses must return a dict task -> loss name, got {type(answers).__name__}")
+    missing = [t for t in _LOSS_TASKS if t not in answers]
+    if missing:
+        raise CheckFailed(f"pick_losses has no answer for {', '.join(missing)}")
+    for task, expected in _LOSS_TASKS.items():
+        got = answers[task]
+        if got not in LOSS_CHOICES:
+            raise CheckFailed(f"answers[{task!r}] = {got!r} is not one of {LOSS_CHOICES} (spelling matters)")
+        if got != expected:
+            hint = _LOSS_HINTS.get((task, got), "re-read the task: what does the output layer produce, and what is the target?")
+            raise CheckFailed(f"answers[{task!r}] is not right yet.\n  Hint: {hint}")
+    passed(f"losses: all {len(_LOSS_TASKS)} tasks answered correctly")
+
+
+def _hinge_ref(scores, targets, margin=1.0):
+    return torch.clamp(margin - targets * scores, min=0).mean()
+
+
+def diagnose_hinge(got, case: Case, expected) -> str | None:
+    """Week 06: name the usual hinge mistakes from a wrong scalar ``got``."""
+    s, y = case.args[0].double(), case.args[1].double()
+    m = case.kwargs.get("margin", 1.0)
+    g = _as_tensor(got)
+    if g is None or g.dim() != 0:
+        return "return one number, the mean over the batch (a 0-dim tensor): finish with .mean()"
+    g = float(g)
+    if _isclose(g, float((m - y * s).mean())):
+        return "some per-sample losses are negative: clamp max(0, margin − y·s) at 0 before averaging"
+    if _isclose(g, float(torch.clamp(m - y * s, min=0).sum())):
+        return "you summed over the batch; the course's hinge averages (mean)"
+    if _isclose(g, float(torch.clamp(1 - y * s, min=0).mean())):
+        return "you used a margin of 1 whatever the `margin` argument says"
+    if _isclose(g, float(torch.clamp(m - s * (y + 1) / 2, min=0).mean())) or _isclose(g, float(torch.clamp(m + y * s, min=0).mean())):
+        return "check the sign: the loss is max(0, margin − y·s) with y in {−1, +1}"
+    if _isclose(g, float((torch.clamp(m - y * s, min=0) ** 2).mean())):
+        return "you squared the hinge (that is squared_hinge)"
+    return None
+
+
+def check_hinge(fn) -> None:
+    """Week 06: ``hinge(scores, targets, margin=1.0)``: scores (N,), targets (N,) of ±1 → mean loss (scalar)."""
+    cases = [
+        Case("all beyond the margin: scores [2, -3], y [1, -1]", (torch.tensor([2.0, -3.0]), torch.tensor([1.0, -1.0]))),
+        Case("inside the margin and wrong: scores [0.5, 1.0, 0.0], y [1, -1, 1]",
+             (torch.tensor([0.5, 1.0, 0.0]), torch.tensor([1.0, -1.0, 1.0]))),
+        Case("margin = 2", (torch.tensor([1.5, -0.5, 3.0]), torch.tensor([1.0, -1.0, 1.0])), {"margin": 2.0}),
+        Case("a batch of 6", (torch.tensor([-2.0, -1.0, -0.2, 0.2, 1.0, 2.0]), torch.tensor([1.0, 1.0, -1.0, 1.0, -1.0, -1.0]))),
+    ]
+    check_function(fn, _hinge_ref, cases, name="hinge", diagnose=diagnose_hinge)
+
+
+def _wce_ref(logits, targets, weight):
+    return torch.nn.functional.cross_entropy(logits, targets, weight=weight)
+
+
+def diagnose_weighted_ce(got, case: Case, expected) -> str | None:
+    """Week 06: name the usual weighted cross-entropy mistakes."""
+    logits, y, w = case.args
+    g = _as_tensor(got)
+    if g is None or g.dim() != 0:
+        return "return one number: the weighted average over the batch"
+    g = float(g)
+    per = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+    if _isclose(g, float((w[y] * per).mean())):
+        return "divide by the sum of the weights of the samples, w[y].sum(), not by N (that is what torch does)"
+    if _isclose(g, float(per.mean())):
+        return "the weights have no effect: multiply each sample's loss by the weight of its true class, w[y]"
+    if _isclose(g, float((w[y] * (-torch.log(logits.gather(1, y.view(-1, 1)).squeeze(1)))).sum() / w[y].sum()), 1e-3):
+        return "take log_softmax of the logits first: the inputs are logits, not probabilities"
+    if _isclose(g, float((w * per).sum() / w.sum())) if len(w) == len(per) else False:
+        return "index the weights by each sample's class, w[targets], not by its position in the batch"
+    return None
+
+
+def check_weighted_ce(fn) -> None:
+    """Week 06: ``weighted_cross_entropy(logits, targets, weight)``: (N, C), (N,) long, (C,) → scalar."""
+    cases = [
+        Case("equal weights", (torch.tensor([[2.0, 0.5], [0.1, 1.0], [1.0, 1.0]]), torch.tensor([0, 1, 1]),
+                               torch.tensor([1.0, 1.0]))),
+        Case("rare class weighted 5x", (torch.tensor([[2.0, 0.5], [0.1, 1.0], [1.0, 1.0]]), torch.tensor([0, 1, 0]),
+                                        torch.tensor([1.0, 5.0]))),
+        Case("3 classes, 4 samples", (torch.tensor([[1.0, 2.0, 0.0], [0.0, 0.0, 3.0], [2.0, -1.0, 0.5], [0.3, 0.2, 0.1]]),
+                                      torch.tensor([1, 2, 0, 2]), torch.tensor([0.2, 1.0, 3.0]))),
+        Case("large logits", (torch.tensor([[200.0, 0.0], [0.0, 150.0]]), torch.tensor([1, 1]), torch.tensor([2.0, 1.0]))),
+    ]
+    check_function(fn, _wce_ref, cases, name="weighted_cross_entropy", diagnose=diagnose_weighted_ce)
+
+
+def _multitask_ref(species_logits, species, count_pred, count, lam):
+    F = torch.nn.functional
+    return F.cross_entropy(species_logits, species) + lam * F.mse_loss(count_pred.reshape(-1), count)
+
+
+def diagnose_multitask(got, case: Case, expected) -> str | None:
+    """Week 06: name the usual multi-task loss mistakes (λ on the wrong term, broadcasting, forgetting a term)."""
+    logits, species, pred, count, lam = case.args
+    F = torch.nn.functional
+    g = _as_tensor(got)
+    if g is None or g.dim() != 0:
+        return "return one number: CE + lam · MSE"
+    g = float(g)
+    ce, mse = float(F.cross_entropy(logits, species)), float(F.mse_loss(pred.reshape(-1), count))
+    if _isclose(g, lam * ce + mse):
+        return "λ multiplies the wrong term: the loss is CE(species) + lam · MSE(count)"
+    if _isclose(g, ce):
+        return "the count head is missing: add lam · MSE(count_pred, count)"
+    if _isclose(g, ce + mse):
+        return "you ignored lam"
+    if pred.dim() == 2 and _isclose(g, ce + lam * float(((pred - count) ** 2).mean())):
+        return "count_pred has shape (N, 1) and count (N,): (N, 1) − (N,) broadcasts to (N, N); flatten count_pred"
+    return None
+
+
+def check_multitask_loss(fn) -> None:
+    """Week 06: ``flower_loss(species_logits, species, count_pred, count, lam)``: (N, C), (N,), (N, 1), (N,) → scalar."""
+    logits = torch.tensor([[2.0, 0.1, -1.0], [0.2, 0.3, 0.1], [-1.0, 0.0, 3.0]])
+    species = torch.tensor([0, 2, 2])
+    pred, count = torch.tensor([[3.0], [5.5], [1.0]]), torch.tensor([4.0, 5.0, 0.0])
+    cases = [
+        Case("lam = 1", (logits, species, pred, count, 1.0)),
+        Case("lam = 0.1", (logits, species, pred, count, 0.1)),
+        Case("lam = 0: only the species head counts", (logits, species, pred, count, 0.0)),
+        Case("a batch of one", (logits[:1], species[:1], pred[:1], count[:1], 2.0)),
+    ]
+    check_function(fn, _multitask_ref, cases, name="flower_loss", diagnose=diagnose_multitask)
+
+
+def _paired_t_ref(a, b):
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    return float(d.mean() / (d.std(ddof=1) / math.sqrt(len(d))))
+
+
+def diagnose_paired_t(got, case: Case, expected) -> str | None:
+    """Week 06: name the usual paired-t mistakes (population sd, unpaired test, sign, no √n)."""
+    a, b = (np.asarray(x, dtype=float) for x in case.args)
+    d = a - b
+    if not isinstance(got, (float, int, np.floating)) and _as_tensor(got) is None:
+        return "return a plain number (a float)"
+    g = float(got)
+    if _isclose(g, float(d.mean() / (d.std(ddof=0) / math.sqrt(len(d))))):
+        return "use the sample standard deviation of the differences (ddof=1), not the population one"
+    if _isclose(g, -expected):
+        return "the sign is flipped: use the differences a − b"
+    if _isclose(g, float(d.mean() / d.std(ddof=1))):
+        return "divide the standard deviation by √n: the standard error of the mean difference is sd / √n"
+    from scipy import stats
+
+    if _isclose(g, float(stats.ttest_ind(a, b).statistic)):
+        return "that is the unpaired (independent) t-test; pair the runs: work on the differences a − b per seed"
+    return None
+
+
+def check_paired_t(fn) -> None:
+    """Week 06: ``paired_t(a, b)``: two score arrays (S,) from the same seeds → the paired t statistic."""
+    cases = [
+        Case("five seeds", ([0.91, 0.93, 0.90, 0.95, 0.92], [0.89, 0.92, 0.90, 0.91, 0.90])),
+        Case("b better than a", ([0.5, 0.6, 0.55], [0.6, 0.62, 0.7])),
+        Case("a big seed effect shared by both", ([1.0, 10.0, 100.0, 1000.0], [0.9, 9.8, 99.95, 999.7])),
+    ]
+    check_function(fn, _paired_t_ref, cases, name="paired_t", diagnose=diagnose_paired_t)
+
+
+def check_comparison_report(comparison, t_value, significant) -> None:
+    """Week 06: the exercise's seeded comparison: a ``Comparison`` over 5 seeds, its t, and p < 0.05 as a bool."""
+    from course_utils.experiments import Comparison
+
+    if not isinstance(comparison, Comparison):
+        raise CheckFailed(f"comparison must be the result of compare_losses(...), got {type(comparison).__name__}")
+    if len(comparison.seeds) != 5 or len(comparison.scores) != 2:
+        raise CheckFailed(f"run 2 losses over the 5 seeds given, got {len(comparison.scores)} losses and "
+                          f"{len(comparison.seeds)} seeds")
+    row = comparison.summary()[1]
+    if not isinstance(t_value, (float, int, np.floating)):
+        raise CheckFailed(f"t_value must be a number, got {type(t_value).__name__}")
+    if not _isclose(float(t_value), row["statistic"]):
+        hint = ("the sign is flipped: the table tests the second loss against the first (baseline)"
+                if _isclose(float(t_value), -row["statistic"]) else
+                "read the t statistic of the second row of comparison.summary() (key 'statistic')")
+        raise CheckFailed(f"t_value = {float(t_value):.4g} does not match the comparison.\n  Hint: {hint}")
+    if not isinstance(significant, (bool, np.bool_)):
+        raise CheckFailed(f"significant must be True or False, got {type(significant).__name__}")
+    if bool(significant) != (row["p"] < 0.05):
+        raise CheckFailed("significant is not right yet.\n  Hint: significant means p < 0.05; the p-value is "
+                          "in the same row (key 'p'), not the t statistic")
+    passed("comparison: t statistic and significance read correctly")

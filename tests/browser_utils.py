@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -105,7 +106,7 @@ def start_lab(timeout: float = 90.0) -> Lab:
         f"--LabApp.user_settings_dir={home / 'user-settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}",
         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly", "--LabApp.expose_app_in_browser=True",
-        "--ServerApp.terminals_enabled=False", "--ContentsManager.allow_hidden=False",
+        "--ServerApp.terminals_enabled=False", f"--FileContentsManager.checkpoints_kwargs=root_dir={home / 'checkpoints'}",
     ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
@@ -172,6 +173,10 @@ def stop_lab(lab: Lab, timeout: float = 15.0) -> None:
         if _alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # keep the server log for reading after a failure
+        shutil.copy(lab.log, ARTEFACTS / "server.log")
+    shutil.rmtree(lab.home, ignore_errors=True)
 
 
 def leftovers(lab: Lab) -> list[str]:
@@ -180,6 +185,12 @@ def leftovers(lab: Lab) -> list[str]:
     if port_is_listening(lab.port):
         left.append(f"port {lab.port} still listening")
     return left
+
+
+def saved_files(lab: Lab) -> list[str]:
+    """Files the server wrote through its API (its log names each save); the test must save nothing."""
+    lines = lab.log.read_text(errors="replace").splitlines()
+    return [line.split("Saving file at", 1)[1].strip() for line in lines if "Saving file at" in line]
 
 
 def launch_browser(playwright, profile_dir: Path, *, width: int = 1280, height: int = 1600):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from pathlib import Path
 
 from traitlets.config import Config
@@ -68,3 +69,10 @@ def isolated_env(base: Path) -> dict[str, str]:
         path.mkdir(parents=True, exist_ok=True)
         env[var] = str(path)
     return env
+
+
+def use_venv_tools() -> None:
+    """Put this interpreter's bin/ first on PATH: nbgrader's gradebook runs the `alembic` script."""
+    bindir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bindir:
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")

@@ -14,19 +14,22 @@ from nbgrader.converters import GenerateAssignment
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
-from .config import check_assignment, quiet_logger, release_dir
+from .config import check_assignment, quiet_logger, release_dir, use_venv_tools
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
 def generate(cfg: Config, assignment: str, dest_root: Path, *, db_url: str | None = None) -> Path:
-    """Run GenerateAssignment for one week into ``dest_root/assignment``; with ``db_url``, record it there."""
+    """Run GenerateAssignment for one week into ``dest_root/assignment``, recording it in ``db_url``.
+
+    Without ``db_url`` a throw-away sqlite file next to ``dest_root`` is used (nbgrader's SaveCells
+    always opens a gradebook), so no gradebook.db appears in the repository.
+    """
     cfg = Config(cfg)
     cfg.CourseDirectory.release_directory = str(dest_root)  # absolute: os.path.join keeps it
     cfg.GenerateAssignment.force = True
-    cfg.GenerateAssignment.no_database = db_url is None
-    if db_url is not None:
-        cfg.CourseDirectory.db_url = db_url
+    cfg.CourseDirectory.db_url = db_url or f"sqlite:///{dest_root.parent / 'release-gradebook.db'}"
+    use_venv_tools()
     coursedir = CourseDirectory(config=cfg, log=quiet_logger())
     coursedir.assignment_id = assignment
     converter = GenerateAssignment(coursedir=coursedir, config=cfg, log=quiet_logger())
