@@ -1126,10 +1126,11 @@ def diagnose_weighted_ce(got, case: Case, expected) -> str | None:
         return "divide by the sum of the weights of the samples, w[y].sum(), not by N (that is what torch does)"
     if _isclose(g, float(per.mean())):
         return "the weights have no effect: multiply each sample's loss by the weight of its true class, w[y]"
-    if _isclose(g, float((w[y] * (-torch.log(logits.gather(1, y.view(-1, 1)).squeeze(1)))).sum() / w[y].sum()), 1e-3):
-        return "take log_softmax of the logits first: the inputs are logits, not probabilities"
-    if _isclose(g, float((w * per).sum() / w.sum())) if len(w) == len(per) else False:
-        return "index the weights by each sample's class, w[targets], not by its position in the batch"
+    if _isclose(g, float((w[y] * per).sum() / w.sum())):
+        return "divide by the weights of the samples in the batch, w[y].sum(), not by the sum of the class weights"
+    softmax_ce = -torch.log(torch.softmax(logits, dim=1).gather(1, y.view(-1, 1)).squeeze(1))
+    if _isclose(g, float((w[y] * softmax_ce).sum() / w[y].sum()), 1e-3) and not torch.isfinite(softmax_ce).all():
+        return "log(softmax(...)) underflows to log(0) for large logits; use log_softmax"
     return None
 
 
