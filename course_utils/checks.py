@@ -528,18 +528,18 @@ def check_temperature_for(fn: Callable, *, tol: float = 1e-4) -> None:
 
 # --------------------------------------------------------------------------- week 03
 _F = torch.nn.functional
-SUM_HINT = "your loss is the sum over the batch, not the mean: divide by the number of samples N (or use .mean())"
-STABLE_LOG_HINT = ("log(softmax(x)) becomes log(0) = -inf once a probability underflows (large logits); "
+SUM_HINT_03 = "your loss is the sum over the batch, not the mean: divide by the number of samples N (or use .mean())"
+STABLE_LOG_HINT_03 = ("log(softmax(x)) becomes log(0) = -inf once a probability underflows (large logits); "
                    "use log_softmax, i.e. x - logsumexp(x) with the max subtracted first")
 
 
-def _t(got) -> torch.Tensor | None:
+def _t03(got) -> torch.Tensor | None:
     g = _as_tensor(got)
     return None if g is None else g.double()
 
 
-def _near(got, value, atol: float = 1e-5) -> bool:
-    g, v = _t(got), _as_tensor(value)
+def _near03(got, value, atol: float = 1e-5) -> bool:
+    g, v = _t03(got), _as_tensor(value)
     return g is not None and v is not None and g.shape == v.shape and bool(
         torch.allclose(g, v.double(), atol=atol, rtol=1e-4))
 
@@ -562,28 +562,28 @@ def diagnose_cross_entropy(got, case: Case, expected) -> str | None:
     """Week 03: name the usual mistakes in a batch cross-entropy from logits (N, C) and targets (N,)."""
     logits, target = case.args[0].double(), case.args[1]
     n = logits.shape[0]
-    g = _t(got)
+    g = _t03(got)
     if g is None:
         return None
     logp = torch.log_softmax(logits, dim=1)
     picked = -logp[torch.arange(n), target]
     if g.shape == (n,) and n > 1:
         return "you returned one loss per sample; average them into one number (.mean())"
-    if g.shape == (n, n):
+    if g.shape == (n, n) or _near03(g, -logp[:, target].mean()):
         return "logp[:, target] picks every target for every sample; use logp[torch.arange(N), target]"
     if not torch.isfinite(g).all():
-        return STABLE_LOG_HINT
-    if n > 1 and _near(g, picked.sum()):
-        return SUM_HINT
-    if _near(g, -picked.mean()):
+        return STABLE_LOG_HINT_03
+    if n > 1 and _near03(g, picked.sum()):
+        return SUM_HINT_03
+    if _near03(g, -picked.mean()):
         return "the sign is flipped: cross-entropy is MINUS the log-probability of the target"
-    if _near(g, _F.cross_entropy(torch.softmax(logits, dim=1), target)):
+    if _near03(g, _F.cross_entropy(torch.softmax(logits, dim=1), target)):
         return "you passed softmax output to cross_entropy — it expects logits (it applies log_softmax itself)"
-    if _near(g, picked.mean() / logits.shape[1]):
+    if _near03(g, picked.mean() / logits.shape[1]):
         return "you averaged over the classes too: sum over classes (only the target's term counts), mean over samples"
-    if _near(g, -logp.max(dim=1).values.mean()):
+    if _near03(g, -logp.max(dim=1).values.mean()):
         return "you used the predicted class (argmax) instead of the target class"
-    if _near(g, -torch.log_softmax(logits, dim=0)[torch.arange(n), target].mean()):
+    if _near03(g, -torch.log_softmax(logits, dim=0)[torch.arange(n), target].mean()):
         return "softmax over dim=0 normalises across samples; the classes are along dim=1"
     return None
 
@@ -613,7 +613,7 @@ def diagnose_nll(got, case: Case, expected) -> str | None:
     logp, target = case.args[0].double(), case.args[1]
     red = case.kwargs.get("reduction", "mean")
     n = logp.shape[0]
-    g = _t(got)
+    g = _t03(got)
     if g is None:
         return None
     per = -logp[torch.arange(n), target]
@@ -623,18 +623,18 @@ def diagnose_nll(got, case: Case, expected) -> str | None:
         return "with reduction='none' return one loss per sample, shape (N,), without summing or averaging"
     if red != "none" and g.shape == (n,) and n > 1:
         return f"with reduction={red!r} return one number, not one per sample"
-    if red == "mean" and n > 1 and _near(g, per.sum()):
-        return SUM_HINT
-    if red == "sum" and n > 1 and _near(g, per.mean()):
+    if red == "mean" and n > 1 and _near03(g, per.sum()):
+        return SUM_HINT_03
+    if red == "sum" and n > 1 and _near03(g, per.mean()):
         return "with reduction='sum' add the per-sample losses; you averaged them"
-    if _near(g, -expected.double()):
+    if _near03(g, -expected.double()):
         return "the sign is flipped: the negative log-likelihood is MINUS the log-probability of the target"
-    if _near(g, _reduce_ref(-torch.exp(logp)[torch.arange(n), target], red)):
+    if _near03(g, _reduce03(-torch.exp(logp)[torch.arange(n), target], red)):
         return "you used probabilities (exp of log_probs); the loss uses the log-probabilities themselves"
     return None
 
 
-def _reduce_ref(loss: torch.Tensor, reduction: str) -> torch.Tensor:
+def _reduce03(loss: torch.Tensor, reduction: str) -> torch.Tensor:
     return {"mean": loss.mean, "sum": loss.sum, "none": lambda: loss}[reduction]()
 
 
@@ -657,7 +657,7 @@ def _bce_cases() -> list[Case]:
 def diagnose_bce_with_logits(got, case: Case, expected) -> str | None:
     """Week 03: name the usual BCE-with-logits mistakes (unstable route, sum, sign, swapped labels, sigmoid twice)."""
     x, y = case.args[0].double(), case.args[1].double()
-    g = _t(got)
+    g = _t03(got)
     if g is None:
         return None
     if g.shape == x.shape and x.numel() > 1:
@@ -667,15 +667,15 @@ def diagnose_bce_with_logits(got, case: Case, expected) -> str | None:
                 "use the stable form max(x, 0) - x*y + log1p(exp(-|x|))")
     per = torch.clamp(x, min=0) - x * y + torch.log1p(torch.exp(-x.abs()))
     capped = _F.binary_cross_entropy(torch.sigmoid(case.args[0]), case.args[1]).double()
-    if x.numel() > 1 and _near(g, per.sum()):
-        return SUM_HINT
-    if _near(g, -per.mean()):
+    if x.numel() > 1 and _near03(g, per.sum()):
+        return SUM_HINT_03
+    if _near03(g, -per.mean()):
         return "the sign is flipped: BCE is -[y log p + (1 - y) log(1 - p)]"
-    if _near(g, (torch.clamp(x, min=0) - x * (1 - y) + torch.log1p(torch.exp(-x.abs()))).mean()):
+    if _near03(g, (torch.clamp(x, min=0) - x * (1 - y) + torch.log1p(torch.exp(-x.abs()))).mean()):
         return "you swapped y and 1 - y: the log p term belongs to the positive labels (y = 1)"
-    if _near(g, _F.binary_cross_entropy_with_logits(torch.sigmoid(x), y)):
+    if _near03(g, _F.binary_cross_entropy_with_logits(torch.sigmoid(x), y)):
         return "you applied sigmoid to the logits before a loss that applies sigmoid itself (a double sigmoid)"
-    if _near(g, capped) and not _near(capped, expected):
+    if _near03(g, capped) and not _near03(capped, expected):
         return ("your loss is capped (log clamped at -100, or sigmoid rounded): that is BCE on probabilities; "
                 "work with the logits: max(x, 0) - x*y + log1p(exp(-|x|))")
     return None
@@ -697,20 +697,20 @@ def diagnose_ce_gradient(got, case: Case, expected) -> str | None:
     """Week 03: name the usual mistakes in d(mean CE)/d logits = (softmax - one_hot) / N."""
     logits, target = case.args[0].double(), case.args[1]
     n, c = logits.shape
-    g = _t(got)
+    g = _t03(got)
     if g is None or g.shape != (n, c):
         return "the gradient has one entry per logit: shape (N, C), like the logits" if g is not None else None
     if not torch.isfinite(g).all():
         return "exp overflowed: compute softmax with the max subtracted (or use torch.softmax)"
     p, onehot = torch.softmax(logits, 1), _F.one_hot(target, c).double()
     exp = expected.double()
-    if n > 1 and _near(g, exp * n):
+    if n > 1 and _near03(g, exp * n):
         return "this is the gradient of the summed loss; the mean divides by N: (softmax - one_hot) / N"
-    if _near(g, -exp):
+    if _near03(g, -exp):
         return "the sign is flipped: the gradient is softmax - one_hot (the target's entry is negative)"
-    if _near(g, p / n) or _near(g, p):
+    if _near03(g, p / n) or _near03(g, p):
         return "you forgot to subtract the one-hot target: gradient = (softmax - one_hot) / N"
-    if _near(g, (torch.softmax(logits, 0) - onehot) / n):
+    if _near03(g, (torch.softmax(logits, 0) - onehot) / n):
         return "softmax over dim=0 normalises across samples; the classes are along dim=1"
     return None
 
@@ -737,13 +737,13 @@ def double_softmax_floor_ref(n_classes: int) -> float:
 
 def diagnose_floor(got, case: Case, expected) -> str | None:
     c = case.args[0]
-    g = _t(got)
+    g = _t03(got)
     if g is None or g.dim() != 0:
         return None
-    if _near(g, math.log(c)):
+    if _near03(g, math.log(c)):
         return ("log C is the loss of uniform probabilities; the double softmax does better: its 'logits' lie in "
                 "[0, 1], at best 1 for the target and 0 for the others")
-    if _near(g, math.log(1 + c / math.e)):
+    if _near03(g, math.log(1 + c / math.e)):
         return "the target is one of the C classes: there are C - 1 others, each contributing e^0 = 1"
     return None
 
@@ -767,9 +767,9 @@ def check_double_softmax_fix(fixed_loss: Callable, floor: Callable, answer) -> N
 
 def _diagnose_fixed_loss(got, case: Case, expected) -> str | None:
     logits, target = case.args[0], case.args[1]
-    if _near(got, _F.cross_entropy(torch.softmax(logits, 1), target)):
+    if _near03(got, _F.cross_entropy(torch.softmax(logits, 1), target)):
         return "still the double softmax: pass the raw logits to cross_entropy — it applies log_softmax itself"
-    if _near(got, _F.nll_loss(torch.softmax(logits, 1), target)):
+    if _near03(got, _F.nll_loss(torch.softmax(logits, 1), target)):
         return "nll_loss expects log-probabilities; you gave it probabilities (use log_softmax, or cross_entropy)"
     return diagnose_cross_entropy(got, case, expected)
 

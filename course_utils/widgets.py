@@ -397,7 +397,8 @@ def one_logit_explorer(logits, index: int, labels=None, *, scale: float = 1.0, l
         ax_z, ax_p = fig.subplots(1, 2)
         zbars = ax_z.bar(range(z.size), d["logits"], color=colors)
         ax_z.axhline(0, color="grey", lw=0.8)
-        lim = max(abs(z).max() * 4.2, 1.0)
+        # room for every value the slider can give the scaled logit (scale in [-2, 4])
+        lim = 1.1 * max(abs(z).max(), 4.0 * abs(z[index]), 1.0)
         ax_z.set_ylim(-lim, lim)
         ax_z.set_xticks(range(z.size), labels, fontsize=8)
         style_axes(ax_z, title=f"Logits (class {labels[index]} scaled)", xlabel="class", ylabel="logit (unitless score)")
@@ -622,7 +623,7 @@ def outlier_update(shift: float, x, y, *, index: int = -1, delta: float = 1.0) -
     return out
 
 
-def outlier_explorer(x=None, y=None, *, shift: float = 0.0, shift_range: tuple[float, float] = (-20.0, 40.0),
+def outlier_explorer(x=None, y=None, *, shift: float = 0.0, shift_range: tuple[float, float] = (-10.0, 30.0),
                      delta: float = 1.0, true_line: tuple[float, float] | None = None,
                      xlabel: str = "dose (mg/L)", ylabel: str = "response (units)", live: bool = True) -> Explorer:
     """Week 04: a slider moves the last point of (x, y) (N,) up or down; the MSE, MAE and Huber lines refit."""

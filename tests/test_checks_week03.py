@@ -110,7 +110,7 @@ def test_check_nll_passes_a_right_answer(capsys):
 
 
 @pytest.mark.parametrize("fn,hint", [
-    (nll_ignores_reduction, "with reduction='none' return one loss per sample"),
+    (nll_ignores_reduction, "with reduction='sum' add the per-sample losses; you averaged them"),
     (nll_always_sum, "your loss is the sum over the batch, not the mean"),
     (nll_log_again, "already logarithms"),
     (nll_probs, "you used probabilities"),

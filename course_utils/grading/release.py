@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.converters import GenerateAssignment
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import SaveCells
 from traitlets.config import Config
 
 from .config import check_assignment, quiet_logger, release_dir, use_venv_tools
@@ -22,14 +23,19 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 def generate(cfg: Config, assignment: str, dest_root: Path, *, db_url: str | None = None) -> Path:
     """Run GenerateAssignment for one week into ``dest_root/assignment``, recording it in ``db_url``.
 
-    Without ``db_url`` a throw-away sqlite file next to ``dest_root`` is used (nbgrader's SaveCells
-    always opens a gradebook), so no gradebook.db appears in the repository.
+    Without ``db_url`` no gradebook is touched: SaveCells (the one step that writes cells to the
+    database) is left out, so releasing never creates a gradebook.db in the repository.
     """
     cfg = Config(cfg)
     cfg.CourseDirectory.release_directory = str(dest_root)  # absolute: os.path.join keeps it
     cfg.GenerateAssignment.force = True
-    cfg.CourseDirectory.db_url = db_url or f"sqlite:///{dest_root.parent / 'release-gradebook.db'}"
-    use_venv_tools()
+    if db_url is None:
+        cfg.GenerateAssignment.no_database = True
+        cfg.GenerateAssignment.preprocessors = [p for p in GenerateAssignment.preprocessors.default_value
+                                                if p is not SaveCells]
+    else:
+        cfg.CourseDirectory.db_url = db_url
+        use_venv_tools()
     coursedir = CourseDirectory(config=cfg, log=quiet_logger())
     coursedir.assignment_id = assignment
     converter = GenerateAssignment(coursedir=coursedir, config=cfg, log=quiet_logger())
