@@ -19,3 +19,8 @@ def pytest_configure(config):
     # The kernel's debugger otherwise warns about frozen modules on every start.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     os.environ.setdefault("PYTHONHASHSEED", "0")
+
+
+# Notebooks under tests/ are fixtures (deliberately broken explorers, hostile submissions):
+# they are inputs of tests, never validated by nbval themselves.
+collect_ignore_glob = ["tests/*.ipynb", "tests/*/*.ipynb", "tests/*/*/*.ipynb", "tests/*/*/*/*.ipynb"]
