@@ -997,6 +997,19 @@ def check_loss_choice(choice: str, slope_errors: dict, x: torch.Tensor, y: torch
     passed(f"loss choice: {choice.upper()} with slope error {slope_errors[choice]:.3f}")
 
 
+def check_bug_shape(bug_shape) -> None:
+    """Week 04 exercise: the shape of ``out - y`` for ``out`` (64, 1) and ``y`` (64,), without giving it away."""
+    got = tuple(bug_shape) if isinstance(bug_shape, (tuple, list, torch.Size)) else bug_shape
+    want = tuple((torch.zeros(64, 1) - torch.zeros(64)).shape)
+    if got == want:
+        passed("bug_shape is correct: every prediction minus every target")
+        return
+    hints = {(64,): "broadcasting does not pair the rows of out with the entries of y — it stretches both",
+             (64, 1): "y is stretched too: (64,) is read as a row (1, 64) and repeated for every row of out"}
+    hint = hints.get(got, "compare the shapes from the right: (64, 1) against (64,) — size 1 stretches to match")
+    raise CheckFailed(f"bug_shape = {bug_shape!r} is not right yet\n  Hint: {hint}")
+
+
 def diagnose_safe_mse(got, case: Case, expected) -> str | None:
     """Week 04: hints for the broadcasting-safe MSE of a model output (N, 1) against targets (N,)."""
     out, target = case.args[0].double(), case.args[1].double()
@@ -1025,6 +1038,369 @@ def check_safe_mse(fn: Callable) -> None:
 
 
 # --------------------------------------------------------------------------- week 05
+LOSS_PAIRING_ANSWERS = {
+    "A": ("CrossEntropyLoss expects raw logits and applies log-softmax itself; after a LogSoftmax layer it only "
+          "gives the right number by accident (log-softmax of log-probabilities changes nothing)"),
+    "B": None,
+    "C": "MSELoss is for regression: it compares numbers on a continuous scale, not class indices",
+    "D": "BCELoss is for yes/no questions with one probability per sample, not for C log-probabilities",
+}
+
+
+def check_loss_pairing(answer) -> None:
+    """Week 05: which loss belongs after an nn.LogSoftmax(dim=1) output layer (multiple choice)."""
+    if answer not in LOSS_PAIRING_ANSWERS:
+        raise CheckFailed(f"answer must be one of {sorted(LOSS_PAIRING_ANSWERS)} (a string), got {answer!r}")
+    if LOSS_PAIRING_ANSWERS[answer] is not None:
+        raise CheckFailed(f"answer {answer!r} is not right yet.\n  Hint: {LOSS_PAIRING_ANSWERS[answer]}")
+    passed("loss pairing: LogSoftmax outputs go with NLLLoss")
+
+
+def _net05(kind: str, seed: int = 0) -> torch.nn.Module:
+    """A small seeded model for the week-05 checks: 'mlp' and 'dropout' (4 -> 3 logits), 'reg' (3 -> (N,))."""
+    from torch import nn
+
+    torch.manual_seed(seed)
+    if kind == "mlp":
+        return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    if kind == "dropout":
+        return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 3))
+    return nn.Sequential(nn.Linear(3, 1), nn.Flatten(0))
+
+
+def _loader05(kind: str, n: int = 50, batch_size: int = 16, seed: int = 0):
+    """Fixed-order batches (16, 16, 16, 2: the last one smaller) of a tiny data set for the week-05 checks."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    g = torch.Generator().manual_seed(seed)
+    if kind == "reg":
+        X = torch.randn(n, 3, generator=g)
+        y = X @ torch.tensor([1.0, -2.0, 0.5]) + 0.1 * torch.randn(n, generator=g)
+    else:
+        X = torch.randn(n, 4, generator=g)
+        y = torch.randint(0, 3, (n,), generator=g)
+    return DataLoader(TensorDataset(X, y), batch_size=batch_size)
+
+
+def _params05(model) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def _same_params05(a, b, atol: float = 1e-5) -> bool:
+    return all(torch.allclose(x, y, atol=atol, rtol=1e-4) for x, y in zip(a, b, strict=True))
+
+
+def _run_train05(fn, kind: str, *, zero_grad: bool = True, start_eval: bool = False):
+    """Run ``fn(model, loss_fn, optimizer, loader)`` on a fresh seeded case; returns (result, params, batch losses)."""
+    from torch import nn
+
+    from course_utils.training import train_one_epoch
+
+    model = _net05(kind)
+    if start_eval:
+        model.eval()  # as an evaluation might have left it
+    loss_fn = nn.MSELoss() if kind == "reg" else nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loader = _loader05(kind)
+    torch.manual_seed(1)  # dropout masks
+    if fn is None:  # the reference, optionally with a known mistake
+        if zero_grad:
+            return train_one_epoch(model, loss_fn, opt, loader).loss, _params05(model), None
+        losses = []
+        model.train()
+        for X, y in loader:
+            loss = loss_fn(model(X), y)
+            loss.backward()
+            opt.step()
+            losses.append((loss.item(), len(y)))
+        return None, _params05(model), losses
+    return fn(model, loss_fn, opt, loader), _params05(model), None
+
+
+def _batch_losses05(kind: str) -> list[tuple[float, int]]:
+    """(loss, batch size) of each batch in the reference epoch, measured before each step."""
+    from torch import nn
+
+    model, loader = _net05(kind), _loader05(kind)
+    loss_fn = nn.MSELoss() if kind == "reg" else nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    torch.manual_seed(1)
+    out = []
+    model.train()
+    for X, y in loader:
+        loss = loss_fn(model(X), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        out.append((loss.item(), len(y)))
+    return out
+
+
+def diagnose_train_one_epoch(got_value, got_params, kind: str, *, params_ok: bool, start_eval: bool) -> str | None:
+    """A hint naming the likely mistake in a student's train_one_epoch (week 05)."""
+    if not params_ok:
+        if _same_params05(got_params, _params05(_net05(kind)), atol=0.0):
+            return ("the weights did not change: call optimizer.step() after loss.backward() (and zero_grad before "
+                    "backward, not between backward and step)")
+        if _same_params05(got_params, _run_train05(None, kind, zero_grad=False)[1]):
+            return "gradients piled up across batches: call optimizer.zero_grad() before loss.backward()"
+        if start_eval:
+            return "the model was in eval mode when your function got it: call model.train() at the start"
+        return None
+    batches = _batch_losses05(kind)
+    if _isclose(got_value, batches[-1][0]):
+        return "you returned the last batch's loss: return the mean over the whole epoch"
+    if _isclose(got_value, sum(v for v, _ in batches) / len(batches)):
+        return ("you averaged the batch losses with equal weights; the last batch is smaller — weight each "
+                "batch loss by its size: sum(loss * len(y)) / number of samples")
+    if _isclose(got_value, sum(v * b for v, b in batches)):
+        return "you returned the sum over samples: divide by the number of samples"
+    if _isclose(got_value, sum(v for v, _ in batches)):
+        return "you returned the sum of the batch losses: return the mean per sample"
+    return None
+
+
+def check_train_one_epoch(fn: Callable) -> None:
+    """Week 05: fn(model, loss_fn, optimizer, loader) -> mean loss per sample (float); checks weights and value."""
+    if not callable(fn):
+        raise CheckFailed(f"expected a function, got {type(fn).__name__} — pass the function itself, without calling it")
+    name = getattr(fn, "__name__", "train_one_epoch")
+    cases = [("classifier, SGD with momentum", "mlp", False), ("regressor with MSELoss", "reg", False),
+             ("model with dropout handed over in eval mode", "dropout", True)]
+    for label, kind, start_eval in cases:
+        try:
+            got, params, _ = _run_train05(fn, kind, start_eval=start_eval)
+        except NotImplementedError:
+            raise CheckFailed(f"{name} is not implemented yet: replace `raise NotImplementedError` with your code") from None
+        except Exception as exc:
+            raise CheckFailed(f"{name} raised {type(exc).__name__}: {exc}\n  on case: {label}") from None
+        expected, ref_params, _ = _run_train05(None, kind)
+        if got is None:
+            raise CheckFailed(f"{name} returned None on case: {label} — return the mean loss as a float")
+        if isinstance(got, torch.Tensor):
+            raise CheckFailed(f"{name} returned a tensor on case: {label}\n  Hint: return a plain float, e.g. "
+                              "total / n with total built from loss.item() * len(y)")
+        params_ok = _same_params05(params, ref_params)
+        problem = None if params_ok else "the weights after one epoch differ from the reference"
+        if problem is None:
+            problem = describe_difference(float(got), expected, atol=1e-5, rtol=1e-5)
+        if problem is not None:
+            hint = diagnose_train_one_epoch(float(got), params, kind, params_ok=params_ok, start_eval=start_eval)
+            raise CheckFailed(f"{name} is not right yet on case: {label}\n  {problem}" + (f"\n  Hint: {hint}" if hint else ""))
+    passed(f"{name}: weights and mean epoch loss match the reference on all {len(cases)} cases")
+
+
+class _Spy05(torch.nn.Module):
+    """Wraps a model and records, at every forward call, whether gradients were on and the training flag."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+        self.calls: list[tuple[bool, bool]] = []
+
+    def forward(self, x):
+        self.calls.append((torch.is_grad_enabled(), self.training))
+        return self.inner(x)
+
+
+def _ref_evaluate05(model, loss_fn, loader) -> tuple[float, float]:
+    """Reference mean loss and accuracy (eval mode, no gradients), from the whole data at once."""
+    X = torch.cat([x for x, _ in loader])
+    y = torch.cat([t for _, t in loader])
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        out = model(X)
+        value = (loss_fn(out, y).item(), (out.argmax(1) == y).double().mean().item())
+    model.train(was)
+    return value
+
+
+def _diagnose_evaluate05(got: float, part: str, model, loader) -> str | None:
+    """Hint for a wrong mean loss or accuracy: unweighted batch means, train-mode outputs, sums."""
+    model.eval()
+    with torch.no_grad():
+        per_batch = [(torch.nn.functional.cross_entropy(model(X), y).item(),
+                      (model(X).argmax(1) == y).double().mean().item(), len(y)) for X, y in loader]
+    model.train()
+    k = 0 if part == "mean loss" else 1
+    if len(per_batch) > 1 and _isclose(got, sum(b[k] for b in per_batch) / len(per_batch)):
+        return "you averaged the batches with equal weights; the last batch is smaller — weight each by its size"
+    if _isclose(got, sum(b[k] * b[2] for b in per_batch)) or _isclose(got, sum(b[k] for b in per_batch)):
+        return "you returned a sum: divide by the number of samples"
+    if part == "accuracy":
+        return ("accuracy is the fraction of samples whose largest logit is the true class: "
+                "(output.argmax(dim=1) == y), counted over all samples")
+    return None
+
+
+def check_evaluate(fn: Callable) -> None:
+    """Week 05: fn(model, loss_fn, loader) -> (mean loss, accuracy), in eval mode, without gradients, back in train mode."""
+    from torch import nn
+
+    if not callable(fn):
+        raise CheckFailed(f"expected a function, got {type(fn).__name__} — pass the function itself, without calling it")
+    name = getattr(fn, "__name__", "evaluate")
+    for label, kind, bs in (("classifier, batches of 16 (last one smaller)", "mlp", 16),
+                            ("model with dropout, one batch", "dropout", 64)):
+        model = _Spy05(_net05(kind))
+        model.train()
+        loader = _loader05(kind, batch_size=bs)
+        expected = _ref_evaluate05(model, nn.CrossEntropyLoss(), loader)
+        model.calls.clear()
+        try:
+            got = fn(model, nn.CrossEntropyLoss(), loader)
+        except NotImplementedError:
+            raise CheckFailed(f"{name} is not implemented yet: replace `raise NotImplementedError` with your code") from None
+        except Exception as exc:
+            raise CheckFailed(f"{name} raised {type(exc).__name__}: {exc}\n  on case: {label}") from None
+        fail = f"{name} is not right yet on case: {label}\n  "
+        if not isinstance(got, tuple) or len(got) != 2:
+            raise CheckFailed(fail + f"expected a tuple (mean loss, accuracy), got {type(got).__name__}")
+        if any(grad for grad, _ in model.calls):
+            raise CheckFailed(fail + "gradients were being recorded during evaluation\n  Hint: wrap the loop in "
+                              "`with torch.no_grad():`")
+        if any(training for _, training in model.calls):
+            raise CheckFailed(fail + "the model was in training mode during evaluation (dropout still on)\n  Hint: "
+                              "call model.eval() before the loop")
+        if not model.training:
+            raise CheckFailed(fail + "the model was left in eval mode\n  Hint: call model.train() before returning, "
+                              "so that training can continue")
+        for part, g, e in (("mean loss", got[0], expected[0]), ("accuracy", got[1], expected[1])):
+            if isinstance(g, torch.Tensor):
+                raise CheckFailed(fail + f"the {part} is a tensor\n  Hint: return plain floats (use .item())")
+            problem = describe_difference(float(g), e, atol=1e-5, rtol=1e-5)
+            if problem is not None:
+                hint = _diagnose_evaluate05(float(g), part, model, loader)
+                raise CheckFailed(fail + f"{part}: {problem}" + (f"\n  Hint: {hint}" if hint else ""))
+    passed(f"{name}: loss and accuracy match, computed in eval mode without gradients")
+
+
+def train_variant05(model, train_loader, val_loader, epochs: int, lr: float, *, zero_grad: bool = True,
+                    pairing_ok: bool = True, eval_ok: bool = True):
+    """Week 05 broken-loop exercise: the loop with any of its three bugs switched on (all off = the reference).
+
+    Returns the per-epoch mean losses and the final validation accuracy, like ``broken_train``.
+    """
+    from torch import nn
+
+    loss_fn = nn.CrossEntropyLoss() if pairing_ok else nn.NLLLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    model.train()
+    for _ in range(epochs):
+        total, n = 0.0, 0
+        for X, y in train_loader:
+            out = model(X)
+            loss = loss_fn(out, y) if pairing_ok else loss_fn(torch.softmax(out, dim=1), y)
+            if zero_grad:
+                opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total, n = total + loss.item() * len(y), n + len(y)
+        losses.append(total / n)
+    if eval_ok:
+        model.eval()
+    with torch.no_grad():
+        correct = sum((model(X).argmax(1) == y).sum().item() for X, y in val_loader)
+    model.train()
+    return losses, correct / sum(len(y) for _, y in val_loader)
+
+
+def _fixed_train_case05(fn, **bugs):
+    model = _Spy05(_net05("dropout"))
+    train, val = _loader05("mlp", seed=0), _loader05("mlp", n=40, seed=1)
+    torch.manual_seed(1)
+    out = fn(model, train, val, 3, 0.2, **bugs)
+    # forward calls after the 3 epochs x 4 training batches are the evaluation: was dropout off?
+    return out, _params05(model), [training for _, training in model.calls[3 * len(train):]]
+
+
+def check_fixed_train(fn: Callable) -> None:
+    """Week 05: the repaired loop must match the reference; hints say which of the three bugs is left."""
+    if not callable(fn):
+        raise CheckFailed(f"expected a function, got {type(fn).__name__} — pass the function itself, without calling it")
+    name = getattr(fn, "__name__", "fixed_train")
+    try:
+        got, params, eval_modes = _fixed_train_case05(fn)
+    except NotImplementedError:
+        raise CheckFailed(f"{name} is not implemented yet: replace `raise NotImplementedError` with your code") from None
+    except Exception as exc:
+        raise CheckFailed(f"{name} raised {type(exc).__name__}: {exc}") from None
+    (exp_losses, exp_acc), ref_params, _ = _fixed_train_case05(train_variant05)
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise CheckFailed(f"{name} must return (epoch_losses, val_accuracy) like broken_train, got {type(got).__name__}")
+    losses, acc = got
+    fail = f"{name} is not right yet: "
+    if not _same_params05(params, ref_params, atol=1e-4):
+        hints = []
+        for bug, kwargs in (("zero_grad", {"zero_grad": False}), ("pairing", {"pairing_ok": False})):
+            # which single bug, or both, reproduces the student's weights?
+            if _same_params05(params, _fixed_train_case05(train_variant05, **kwargs)[1], atol=1e-4):
+                hints.append(bug)
+        if _same_params05(params, _fixed_train_case05(train_variant05, zero_grad=False, pairing_ok=False)[1], atol=1e-4):
+            hints = ["zero_grad", "pairing"]
+        text = {"zero_grad": "gradients still pile up: call optimizer.zero_grad() before loss.backward()",
+                "pairing": ("the loss pairing is still wrong: NLLLoss got probabilities — pass the logits to "
+                            "nn.CrossEntropyLoss (or log-probabilities to NLLLoss)")}
+        hint = "; and ".join(text[h] for h in hints) or "compare your loop step by step with the five-step loop"
+        raise CheckFailed(fail + f"the weights after training differ from the reference\n  Hint: {hint}")
+    problem = describe_difference(torch.tensor([float(v) for v in losses]), torch.tensor(exp_losses), atol=1e-4,
+                                  rtol=1e-4)
+    if problem is not None:
+        raise CheckFailed(fail + f"the per-epoch losses differ: {problem}\n  Hint: keep the sample-weighted mean "
+                          "per epoch, as broken_train computes it")
+    if any(eval_modes):
+        raise CheckFailed(fail + "the validation accuracy was computed with dropout still on\n  Hint: evaluate "
+                          "with model.eval() and torch.no_grad(), then switch back with model.train()")
+    if not _isclose(float(acc), exp_acc, 1e-6):
+        raise CheckFailed(fail + f"validation accuracy {float(acc):.4f}, expected {exp_acc:.4f}\n  Hint: count "
+                          "(output.argmax(dim=1) == y) over all validation samples and divide by their number")
+    passed(f"{name}: the bugs are fixed (weights, losses and validation accuracy match the reference)")
+
+
+def check_digits_model(fn: Callable, *, min_val_accuracy: float = 0.95, time_budget_s: float = 60.0,
+                       seed: int = 0) -> dict:
+    """Week 05: fn(train_loader, val_loader) -> trained model; must reach ``min_val_accuracy`` within the budget.
+
+    Returns ``{"model", "val_accuracy", "seconds", "split"}`` so that further tests reuse the trained model.
+    """
+    import time
+
+    from course_utils.data import load_dataset, make_loaders
+    from course_utils.devices import set_seed
+    from course_utils.training import evaluate
+
+    if not callable(fn):
+        raise CheckFailed(f"expected a function, got {type(fn).__name__} — pass the function itself, without calling it")
+    name = getattr(fn, "__name__", "train_digits_model")
+    split = load_dataset("digits", seed=seed)
+    set_seed(seed)
+    train, val, _ = make_loaders(split, batch_size=64, seed=seed)
+    start = time.perf_counter()
+    try:
+        model = fn(train, val)
+    except NotImplementedError:
+        raise CheckFailed(f"{name} is not implemented yet: replace `raise NotImplementedError` with your code") from None
+    seconds = time.perf_counter() - start
+    if not isinstance(model, torch.nn.Module):
+        raise CheckFailed(f"{name} must return the trained model (an nn.Module), got {type(model).__name__}")
+    dev = next(model.parameters()).device
+    with torch.no_grad():
+        shape = tuple(model.eval()(split.X_val[:2].to(dev)).shape)
+    if shape != (2, 10):
+        raise CheckFailed(f"the model must output 10 logits per image: for 2 images expected shape (2, 10), got {shape}")
+    acc = evaluate(model, torch.nn.CrossEntropyLoss(), val, metric="accuracy").metric
+    if seconds > time_budget_s:
+        raise CheckFailed(f"{name} took longer than the budget of {time_budget_s:.0f} s\n  Hint: fewer epochs or a "
+                          "smaller model; small models train fast on the CPU with batches of 32-128")
+    if acc < min_val_accuracy:
+        raise CheckFailed(f"validation accuracy {acc:.3f} is below {min_val_accuracy}\n  Hint: end in 10 logits with "
+                          "nn.CrossEntropyLoss, train for more epochs, try Adam (lr 1e-3 to 1e-2) or SGD with "
+                          "momentum 0.9 (lr 0.05 to 0.2), and keep the weights of the best validation epoch")
+    passed(f"{name}: validation accuracy >= {min_val_accuracy} reached within {time_budget_s:.0f} s")
+    return {"model": model, "val_accuracy": acc, "seconds": seconds, "split": split}
+
 
 # --------------------------------------------------------------------------- week 06
 _LOSS_TASKS = {

@@ -407,8 +407,9 @@ def one_logit_explorer(logits, index: int, labels=None, *, scale: float = 1.0, l
         ax_p.set_ylim(0, 1.05)
         ax_p.set_xticks(range(z.size), labels, fontsize=8)
         style_axes(ax_p, title="softmax probabilities", xlabel="class", ylabel="probability")
-        ax_p.legend(fontsize=8, loc="upper right")
-        text = ax_p.text(0.02, 0.97, "", transform=ax_p.transAxes, va="top", fontsize=9)
+        ax_p.legend(fontsize=8, loc="upper right", handlelength=1.2)
+        # in the logits panel, clear of the probability bars (which can reach 1 on either side)
+        text = ax_z.text(0.98, 0.03, "", transform=ax_z.transAxes, ha="right", va="bottom", fontsize=9)
 
         def redraw(d):
             for bar, v in zip(zbars, d["logits"], strict=True):
@@ -479,7 +480,7 @@ def landscape_explorer(slices: Mapping[float, dict], *, scale: float | None = No
         ax_cut.set_yscale("log")
         style_axes(ax_cut, title="Cross-sections through the trained model", xlabel="step along the direction",
                    ylabel=f"{what} (log scale)")
-        ax_cut.legend(loc="lower right", fontsize=8)
+        ax_cut.legend(loc="upper center", bbox_to_anchor=(0.5, 0.84), fontsize=8)
         text = ax_cut.text(0.5, 0.97, "", transform=ax_cut.transAxes, ha="center", va="top", fontsize=8)
 
         def redraw(d):

@@ -193,6 +193,17 @@ def saved_files(lab: Lab) -> list[str]:
     return [line.split("Saving file at", 1)[1].strip() for line in lines if "Saving file at" in line]
 
 
+def browser_processes(profile_dir: Path) -> list[int]:
+    """Ids of processes still running with ``profile_dir`` on their command line (should be none after close)."""
+    needle = str(profile_dir).encode()
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if needle in cmdline.read_bytes() and _alive(int(cmdline.parent.name)):
+                found.append(int(cmdline.parent.name))
+    return found
+
+
 def launch_browser(playwright, profile_dir: Path, *, width: int = 1280, height: int = 1600):
     """Headless Debian Chromium with a temporary profile (Playwright takes it as user_data_dir)."""
     return playwright.chromium.launch_persistent_context(
@@ -342,23 +353,25 @@ def _slider_state(slider) -> dict:
     handle = slider.locator(".noUi-handle").first
     return {
         "label": slider.locator(".widget-label").first.inner_text().strip() or "slider",
-        "now": float(handle.get_attribute("aria-valuenow")),
-        "max": float(handle.get_attribute("aria-valuemax")),
+        **{k: float(handle.get_attribute(f"aria-value{k}")) for k in ("min", "now", "max")},
         "readout": slider.locator(".widget-readout").first.inner_text().strip(),
     }
 
 
-def move_slider(page, explorer: int, index: int, *, timeout: float = 10.0) -> tuple[dict, float | None]:
-    """One keyboard step on slider ``index`` of explorer ``explorer``; returns (state before, ms to new image).
+def move_slider(page, explorer: int, index: int, *, presses: int = 1, timeout: float = 8.0) -> tuple[dict, float | None]:
+    """Press an arrow key ``presses`` times on a slider, towards its farther end; returns (state before, ms).
 
-    The latency is None when the image did not change within ``timeout``. Afterwards the kernel is
-    idle and the image stable, so a figure that passes through an intermediate state is not compared.
+    The milliseconds run from the first key press to the first changed image (None when the
+    image did not change within ``timeout``). Afterwards the kernel is idle and the image stable,
+    so an intermediate image (after the first of several presses) is never the one compared.
     """
     slider = page.locator(".course-explorer").nth(explorer).locator(".widget-slider").nth(index)
     state = _slider_state(slider)
     slider.locator(".noUi-handle").first.focus()
+    key = "ArrowLeft" if state["now"] - state["min"] > state["max"] - state["now"] else "ArrowRight"
     page.evaluate(f"window.__course.watch({explorer})")
-    page.keyboard.press("ArrowLeft" if state["now"] >= state["max"] else "ArrowRight")
+    for _ in range(presses):
+        page.keyboard.press(key)
     deadline = time.monotonic() + timeout
     latency = page.evaluate("window.__course.watched()")
     while latency is None and time.monotonic() < deadline:
@@ -383,13 +396,27 @@ def check_notebook(page, lab: Lab, rel: str, shots: Path) -> list[str]:
     shots.mkdir(parents=True, exist_ok=True)
     for old in shots.glob("*.png"):
         old.unlink()
+    try:
+        problems += _check_open_notebook(page, lab, rel, shots)
+    finally:  # the page as it was when the check ended, also after a timeout
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(shots / "page.png"))
+    problems += [f"JavaScript error in the page: {e}" for e in page_errors]
+    return problems
+
+
+def _check_open_notebook(page, lab: Lab, rel: str, shots: Path) -> list[str]:
+    problems = []
+    t0 = time.monotonic()
     open_notebook(page, lab, rel)
+    t1 = time.monotonic()
     progress = run_all(page)
+    t2 = time.monotonic()
     if progress["executed"] < progress["code"] and not progress["errors"]:
         problems.append(f"only {progress['executed']} of {progress['code']} code cells ran")
     with contextlib.suppress(TimeoutError):  # the count comparison below reports what is missing
         poll(page, "document.querySelectorAll('.course-explorer').length >= window.__course.outputs().explorers",
-             timeout=15, what="the explorers to render")
+             timeout=10, what="the explorers to render")
     found = page.evaluate("window.__course.outputs()")
     problems += [f"error output in {e}" for e in found["errors"]]
     problems += [f"stderr output in {e}" for e in found["stderr"]]
@@ -400,8 +427,8 @@ def check_notebook(page, lab: Lab, rel: str, shots: Path) -> list[str]:
                         "live widgets (no .course-explorer in the page: is the ipywidgets front end installed?)")
     for i in range(rendered):
         problems += _check_explorer(page, i, shots)
-    problems += [f"JavaScript error in the page: {e}" for e in page_errors]
-    page.screenshot(path=str(shots / "page.png"), full_page=False)
+    print(f"{rel}: open {t1 - t0:.1f} s, run all {t2 - t1:.1f} s, {rendered} explorer(s) checked in "
+          f"{time.monotonic() - t2:.1f} s")
     return problems
 
 
@@ -419,7 +446,7 @@ def _check_explorer(page, i: int, shots: Path) -> list[str]:
         before = page.evaluate(f"window.__course.hash({i})")
         name = f"explorer{i + 1}-{_safe(_slider_state(explorer.locator('.widget-slider').nth(j))['label'])}"
         explorer.screenshot(path=str(shots / f"{name}-before.png"))
-        state, latency = move_slider(page, i, j)
+        state, latency = move_slider(page, i, j, presses=5)
         explorer.screenshot(path=str(shots / f"{name}-after.png"))
         readout = _slider_state(explorer.locator(".widget-slider").nth(j))["readout"]
         where = f"explorer {i + 1}, slider {state['label']!r}"

@@ -58,12 +58,14 @@ def lab():
 def browser(lab, tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
+    profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as pw:
-        context = bu.launch_browser(pw, tmp_path_factory.mktemp("chromium-profile"))
+        context = bu.launch_browser(pw, profile)
         try:
             yield context
         finally:
             context.close()
+    assert not bu.browser_processes(profile), f"Chromium still running: {bu.browser_processes(profile)}"
 
 
 @pytest.fixture
@@ -97,6 +99,6 @@ def test_broken_explorers_are_caught(page, lab):
     problems = run_in_browser(page, lab, BROKEN)
     text = "\n".join(problems)
     assert "1 of 2 explorers did not render" in text, text
-    assert "slider 'weight w': moving it from 2.00 to 2.10 did not change the figure" in text, text
+    assert "slider 'weight w': moving it from 2.00 to 1.50 did not change the figure" in text, text
     assert "RuntimeError: deliberate error for the browser test" in text, text
     assert len(problems) == 3, text

@@ -31,8 +31,9 @@ def generate(cfg: Config, assignment: str, dest_root: Path, *, db_url: str | Non
     cfg.GenerateAssignment.force = True
     if db_url is None:
         cfg.GenerateAssignment.no_database = True
-        cfg.GenerateAssignment.preprocessors = [p for p in GenerateAssignment.preprocessors.default_value
-                                                if p is not SaveCells]
+        cfg.GenerateAssignment.preprocessors = [
+            p for p in GenerateAssignment.class_traits()["preprocessors"].default() if p is not SaveCells
+        ]
     else:
         cfg.CourseDirectory.db_url = db_url
         use_venv_tools()
@@ -49,6 +50,7 @@ def normalise(path: Path) -> None:
         nb = nbformat.read(nb_path, as_version=4)
         nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
         for cell in nb.cells:
+            cell.metadata.pop("execution", None)  # nbclient's timestamps of the last run of the source
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
         nbformat.write(nb, nb_path)

@@ -1,0 +1,161 @@
+"""How fast do the slider explorers respond, in the kernel and in the browser?
+
+Usage: python benchmarks/bench_browser.py [NOTEBOOK ...]   (default: every notebooks/week*.ipynb)
+
+For every explorer of every lecture notebook it prints two medians:
+
+* update: the pure update function alone, timed in a kernel after running the notebook
+  (explorers are found as the ``Explorer`` objects alive in that kernel), over >= 20 slider
+  positions spread across each slider's range; also update + redraw + render (Agg) for reference.
+* browser: slider key press -> first changed image on the ipympl canvas, in JupyterLab and
+  headless Chromium, over >= 20 single-step key presses per explorer.
+
+Goals: update <= 30 ms, browser <= 300 ms (medians). The browser part needs Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests import browser_utils as bu  # noqa: E402
+
+STEPS = 20
+GOAL_UPDATE_MS, GOAL_BROWSER_MS = 30.0, 300.0
+MARK = "@@bench@@"
+# Runs in the notebook's kernel after its last cell: times every live Explorer without a browser.
+KERNEL_BENCH = f'''
+import gc as _gc, json as _json, statistics as _st, time as _time
+import numpy as _np
+from course_utils.widgets import Explorer as _Explorer
+
+def _bench(exp, steps={STEPS}):
+    start = exp.values()
+    t_update, t_full = [], []
+    for name, s in exp.sliders.items():
+        for v in _np.linspace(s.min, s.max, max(2, -(-steps // len(exp.sliders)))):
+            values = dict(start, **{{name: type(s.value)(v)}})
+            t0 = _time.perf_counter()
+            data = exp.update(**values)
+            t1 = _time.perf_counter()
+            exp.redraw(data)
+            exp.figure.canvas.draw()
+            t2 = _time.perf_counter()
+            t_update.append(1e3 * (t1 - t0))
+            t_full.append(1e3 * (t2 - t0))
+    exp.set(**start)
+    return {{"title": exp.title, "sliders": [s.description for s in exp.sliders.values()], "n": len(t_update),
+             "update_ms": _st.median(t_update), "full_ms": _st.median(t_full)}}
+
+print("{MARK}" + _json.dumps([_bench(o) for o in _gc.get_objects() if isinstance(o, _Explorer)]))
+'''
+
+
+def kernel_times(path: Path) -> list[dict]:
+    """Run ``path`` in a fresh kernel, then time each of its explorers' update (one dict per explorer)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from execute_notebooks import isolated_env
+
+    isolated_env()
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(KERNEL_BENCH))
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    text = "".join(o.text for o in nb.cells[-1].outputs if o.output_type == "stream" and o.name == "stdout")
+    try:
+        return json.loads(text.split(MARK, 1)[1])
+    except (IndexError, ValueError) as err:
+        raise RuntimeError(f"no timings from {path.name}; the kernel printed:\n{text[:2000]}") from err
+
+
+def browser_times(paths: list[Path]) -> dict[str, list[dict]]:
+    """Median key press -> new image latency for every explorer, per notebook (Run All first)."""
+    from playwright.sync_api import sync_playwright
+
+    found: dict[str, list[dict]] = {}
+    lab = bu.start_lab()
+    try:
+        with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+            context = bu.launch_browser(pw, Path(profile))
+            try:
+                for path in paths:
+                    page = context.new_page()
+                    try:
+                        found[path.name] = _notebook_latencies(page, lab, path)
+                    finally:
+                        page.close()
+                        bu.shutdown_sessions(lab)
+            finally:
+                context.close()
+    finally:
+        bu.stop_lab(lab)
+    if bu.leftovers(lab):
+        raise RuntimeError(f"left behind: {bu.leftovers(lab)}")
+    return found
+
+
+def _notebook_latencies(page, lab, path: Path) -> list[dict]:
+    bu.open_notebook(page, lab, str(path.relative_to(ROOT)))
+    bu.run_all(page)
+    rows = []
+    for i in range(page.locator(".course-explorer").count()):
+        bu.poll(page, f"window.__course.drawn({i})", timeout=15, what="the figure")
+        sliders = page.locator(".course-explorer").nth(i).locator(".widget-slider")
+        n = sliders.count()
+        labels = [sliders.nth(j).locator(".widget-label").first.inner_text().strip() for j in range(n)]
+        times = [bu.move_slider(page, i, k % n)[1] for k in range(STEPS)]
+        ok = [t for t in times if t is not None]
+        rows.append({"sliders": labels, "n": len(ok), "unchanged": len(times) - len(ok),
+                     "browser_ms": statistics.median(ok) if ok else float("nan")})
+    return rows
+
+
+def report(kernel: dict[str, list[dict]], browser: dict[str, list[dict]] | None) -> None:
+    print(f"goals: update median <= {GOAL_UPDATE_MS:.0f} ms, browser median <= {GOAL_BROWSER_MS:.0f} ms")
+    print(f"{'notebook':34} {'explorer (sliders)':46} {'update':>8} {'+render':>8} {'browser':>8}  steps")
+    for name, rows in kernel.items():
+        in_page = list((browser or {}).get(name, []))
+        for r in rows:
+            match = next((b for b in in_page if b["sliders"] == r["sliders"]), None)
+            if match:
+                in_page.remove(match)
+            shown = f"{match['browser_ms']:6.0f}ms" if match else "     n/a"
+            steps = f"{r['n']}/{match['n']}" + (f" ({match['unchanged']} unchanged)" if match["unchanged"] else "") \
+                if match else f"{r['n']}/-"
+            flag = "" if r["update_ms"] <= GOAL_UPDATE_MS and (not match or match["browser_ms"] <= GOAL_BROWSER_MS) \
+                else "  <- over goal"
+            label = f"{r['title'][:24]} ({', '.join(r['sliders'])})"[:46]
+            print(f"{name[:34]:34} {label:46} {r['update_ms']:6.2f}ms {r['full_ms']:6.1f}ms {shown}  {steps}{flag}")
+        for b in in_page:  # rendered in the page but not found in the kernel (should not happen)
+            print(f"{name[:34]:34} {'? (' + ', '.join(b['sliders']) + ')':46} {'':>8} {'':>8} {b['browser_ms']:6.0f}ms")
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(a).resolve() for a in argv] or sorted((ROOT / "notebooks").glob("week*.ipynb"))
+    if not paths:
+        paths = [ROOT / "tests" / "fixtures" / "browser" / "working_explorer.ipynb"]
+        print("no lecture notebooks yet: measuring the test fixture")
+    kernel = {}
+    for p in paths:
+        print(f"timing the explorers of {p.name} in a kernel ...", flush=True)
+        kernel[p.name] = kernel_times(p)
+    browser = None
+    if bu.CHROMIUM.exists():
+        print("timing slider steps in JupyterLab + Chromium ...", flush=True)
+        browser = browser_times(paths)
+    else:
+        print(f"browser part skipped: {bu.INSTALL_HINT}")
+    report(kernel, browser)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

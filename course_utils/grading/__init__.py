@@ -1,0 +1,1 @@
+"""Instructor tooling: release exercises and grade submissions (see pipeline.py for the steps)."""

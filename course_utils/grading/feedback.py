@@ -1,0 +1,40 @@
+"""Step `feedback`: one HTML page per student, by nbgrader's GenerateFeedback (grader's process only)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from nbgrader.converters import GenerateFeedback
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+
+from .config import quiet_logger
+from .prepare import Context
+
+
+def feedback_path(out: Path, ctx: Context, student: str) -> Path:
+    return out / "feedback" / student / ctx.assignment / f"{ctx.notebook}.html"
+
+
+def generate_feedback(out: Path, ctx: Context, student: str) -> Path:
+    """Render ``out/autograded/<student>/...`` with the student's scores into ``out/feedback/<student>/...``."""
+    cfg = Config()
+    cfg.CourseDirectory.root = str(out)
+    cfg.CourseDirectory.db_url = ctx.db_url
+    cfg.GenerateFeedback.force = True
+    coursedir = CourseDirectory(config=cfg, log=quiet_logger())
+    coursedir.assignment_id, coursedir.student_id = ctx.assignment, student
+    GenerateFeedback(coursedir=coursedir, config=cfg, log=quiet_logger()).start()
+    return feedback_path(out, ctx, student)
+
+
+def write_plain_feedback(out: Path, ctx: Context, student: str, problems: list[str]) -> Path:
+    """For a submission nbgrader cannot render (e.g. not a notebook): a short page with the reasons."""
+    path = feedback_path(out, ctx, student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{ctx.assignment} feedback</title>"
+                    f"</head><body><h1>{ctx.assignment}: 0 points</h1><ul>{items}</ul></body></html>\n",
+                    encoding="utf-8")
+    return path

@@ -1,0 +1,176 @@
+"""Build week-01 submissions in memory: honest ones from the solution, hostile ones by editing them."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+WEEK = "week01"
+MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.M)
+
+
+def released():
+    return nbformat.read(ROOT / "exercises" / WEEK / f"{WEEK}_exercises.ipynb", as_version=4)
+
+
+def solved() -> dict[str, str]:
+    """grade_id -> what a student who solved the exercise would have in the answer cell."""
+    src = nbformat.read(ROOT / "solutions" / WEEK / f"{WEEK}_exercises.ipynb", as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: MARKER.sub("", c.source) for c in src.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def cell(nb, grade_id: str):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def honest(answers: dict[str, str] | None = None):
+    """The released notebook with every answer cell solved, except those given in ``answers``."""
+    nb = released()
+    code = solved()
+    code.update(answers or {})
+    for gid, source in code.items():
+        cell(nb, gid).source = source
+    return nb
+
+
+def write(nb, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def stripped():
+    nb = honest()
+    for c in nb.cells:
+        c.metadata.pop("nbgrader", None)
+    return nb
+
+
+def duplicated_ids():
+    nb = honest()
+    i = nb.cells.index(cell(nb, "ex2_sigmoid"))
+    nb.cells.insert(i + 1, copy.deepcopy(nb.cells[i]))  # the answer cell copied
+    j = nb.cells.index(cell(nb, "ex4_logits_to_classes_test"))
+    nb.cells.insert(j + 1, copy.deepcopy(nb.cells[j]))  # a test cell copied
+    return nb
+
+
+def tests_deleted_and_edited():
+    """Wrong sigmoid with its test deleted; wrong predict_binary with its test edited to pass."""
+    nb = honest({"ex2_sigmoid": "def sigmoid(z):\n    return z\n",
+                 "ex3_predict_binary": "def predict_binary(logits, threshold=0.5):\n    return (logits > 0).long()[:1]\n"})
+    nb.cells.remove(cell(nb, "ex2_sigmoid_test"))
+    cell(nb, "ex3_predict_binary_test").source = "pass  # all good"
+    return nb
+
+
+def other_assignment():
+    nb = nbformat.v4.new_notebook()
+    for gid, solution, src in [("ex1_softmax", True, "def softmax(x):\n    return x.softmax(-1)"),
+                               ("ex1_softmax_test", False, "assert softmax is not None")]:
+        c = nbformat.v4.new_code_cell(src)
+        c.metadata["nbgrader"] = {"grade": not solution, "solution": solution, "locked": not solution,
+                                  "grade_id": gid, "points": 2, "schema_version": 3, "task": False}
+        nb.cells.append(c)
+    return nb
+
+
+CHEAT_CHECKS = """
+import course_utils.checks as _c
+for _name in dir(_c):
+    if _name.startswith("check_"):
+        setattr(_c, _name, lambda *a, **k: print("✔ all good"))
+def sigmoid(z):
+    return z
+"""
+
+CHEAT_ASSERT = """
+import builtins, sys
+ip = get_ipython()
+ip.showtraceback = lambda *a, **k: None
+ip.set_custom_exc((BaseException,), lambda *a, **k: None)
+sys.excepthook = lambda *a: None
+builtins.AssertionError = type("AssertionError", (Exception,), {})
+def sigmoid(z):
+    return z
+"""
+
+CHEAT_DISK = """
+import glob, os, sqlite3
+import course_utils
+_found = []
+# where the course and the gradebook might be: near the working folder, the helpers, the home,
+# and the grader's own command line (--out DIR)
+_places = [os.getcwd(), os.path.expanduser("~"), os.path.dirname(course_utils.__file__)]
+for _pid in (os.getppid(), os.getpid()):
+    try:
+        _ppid = int(open(f"/proc/{_pid}/stat").read().split(")")[1].split()[1])
+        _args = open(f"/proc/{_ppid}/cmdline").read().split("\\0")
+        if "--out" in _args:
+            _places.append(os.path.join(os.readlink(f"/proc/{_ppid}/cwd"), _args[_args.index("--out") + 1]))
+    except (OSError, IndexError, ValueError):
+        pass
+for _p in _places:
+    for _up in range(5):
+        _base = os.path.join(_p, *[".."] * _up)
+        _found += glob.glob(os.path.join(_base, "solutions", "week01", "*.ipynb"))
+        _found += glob.glob(os.path.join(_base, "gradebook.db")) + glob.glob(os.path.join(_base, "*", "gradebook.db"))
+for _f in sorted(set(_found)):
+    if _f.endswith(".ipynb"):
+        import json
+        for _cell in json.load(open(_f))["cells"]:
+            if "BEGIN SOLUTION" in "".join(_cell["source"]):
+                exec("".join(_cell["source"]))
+    else:
+        try:
+            _db = sqlite3.connect(_f)
+            _db.execute("update grade set manual_score = 100")
+            _db.commit()
+        except Exception:
+            pass
+if "sigmoid" not in globals():
+    def sigmoid(z):
+        return z
+"""
+
+
+def build_all(folder: Path) -> dict[str, float | None]:
+    """Write every case under ``folder``; return student id -> expected score (None: 0 < score < 10)."""
+    expected = {}
+
+    def add(name, nb_or_text, score, rel=None):
+        path = folder / (rel or f"{name}.ipynb")
+        if isinstance(nb_or_text, str):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(nb_or_text, encoding="utf-8")
+        else:
+            write(nb_or_text, path)
+        expected[name] = score
+
+    full = honest()
+    add("honest_full", full, 10)
+    add("honest_partial", honest({"ex4_logits_to_classes": "def logits_to_classes(logits):\n    return logits.argmax(dim=0)\n"}), 8)
+    add("honest_folder", honest(), 10, rel="honest_folder/my week 1 (final).ipynb")
+    add("José_Ñandú", honest(), 10, rel="José Ñandú.ipynb")
+    add("not_json", "this is not a notebook {", 0)
+    text = nbformat.writes(full)
+    add("truncated", text[: len(text) // 2], 0)
+    add("other_assignment", other_assignment(), 0)
+    add("tests_deleted", tests_deleted_and_edited(), 10 - 1.5 - 2)
+    add("stripped_metadata", stripped(), 10)
+    add("duplicate_ids", duplicated_ids(), 10)
+    add("loop_top_level", honest({"ex1_output_choices": "while True:\n    pass\n" + solved()["ex1_output_choices"]}), 8.5)
+    add("loop_in_function", honest({"ex2_sigmoid": "def sigmoid(z):\n    while True:\n        pass\n"}), 8.5)
+    add("kernel_crash", honest({"ex3_predict_binary": "import os\nos._exit(1)\n"}), 3)
+    add("memory_bomb", honest({"ex4_logits_to_classes": "def logits_to_classes(logits):\n"
+                                "    hog = bytearray(64 * 1024**3)\n    return logits.argmax(dim=1)\n"}), 8)
+    add("huge_output", honest({"ex1_output_choices": "print('x' * 50_000_000)\n" + solved()["ex1_output_choices"]}), 10)
+    add("cheat_checks", honest({"ex2_sigmoid": CHEAT_CHECKS}), 8.5)
+    add("cheat_assert", honest({"ex2_sigmoid": CHEAT_ASSERT}), 8.5)
+    add("cheat_disk", honest({"ex2_sigmoid": CHEAT_DISK}), 8.5)
+    return expected

@@ -1,0 +1,95 @@
+"""Does one grading command survive anything a student hands in, and still score the honest ones right?
+
+One batch holds every hostile case of the grading issue next to honest submissions; it is graded
+once, for real, with the command an instructor runs, and the gradebook and grades.csv are checked.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.grading.submissions import ROOT, build_all
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("hostile")
+    expected = build_all(base / "submissions")
+    cmd = [sys.executable, "-m", "course_utils", "grade", "--assignment", "week01",
+           "--submissions", str(base / "submissions"), "--out", str(base / "out"),
+           "--timeout", "6", "--memory", "2048", "--jobs", "2"]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    seconds = time.perf_counter() - start
+    with open(base / "out" / "grades.csv", encoding="utf-8") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    return {"expected": expected, "proc": proc, "rows": rows, "out": base / "out", "seconds": seconds}
+
+
+def test_exit_status_zero_and_summary_printed(graded):
+    proc = graded["proc"]
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "student" in proc.stdout and "honest_full" in proc.stdout
+
+
+def test_every_student_has_a_row(graded):
+    assert set(graded["rows"]) == set(graded["expected"]), graded["proc"].stdout
+
+
+@pytest.mark.parametrize("student", ["honest_full", "honest_partial", "honest_folder", "José_Ñandú",
+                                     "stripped_metadata", "duplicate_ids", "huge_output"])
+def test_honest_work_gets_its_points(graded, student):
+    row = graded["rows"][student]
+    assert float(row["score"]) == graded["expected"][student], row
+
+
+@pytest.mark.parametrize("student", ["not_json", "truncated", "other_assignment", "tests_deleted", "loop_top_level",
+                                     "loop_in_function", "kernel_crash", "memory_bomb", "cheat_checks",
+                                     "cheat_assert", "cheat_disk"])
+def test_broken_or_hostile_work_gets_zero_or_partial(graded, student):
+    row = graded["rows"][student]
+    assert float(row["score"]) == graded["expected"][student], row
+    assert float(row["score"]) < 10
+
+
+@pytest.mark.parametrize("student", ["not_json", "truncated", "other_assignment", "tests_deleted", "stripped_metadata",
+                                     "duplicate_ids", "kernel_crash", "loop_in_function", "memory_bomb"])
+def test_a_reason_is_given(graded, student):
+    assert graded["rows"][student]["problems"].strip(), graded["rows"][student]
+
+
+def test_gradebook_agrees_with_csv(graded):
+    with sqlite3.connect(graded["out"] / "gradebook.db") as db:
+        students = {r[0] for r in db.execute("select id from student")}
+        manual = db.execute("select count(*) from grade where manual_score is not null").fetchone()[0]
+    assert students == set(graded["expected"])
+    assert manual == 0, "student code wrote manual scores into the gradebook"
+
+
+def test_feedback_for_every_student_and_outputs_capped(graded):
+    for student in graded["expected"]:
+        page = graded["out"] / "feedback" / student / "week01" / "week01_exercises.html"
+        assert page.exists(), f"no feedback page for {student}"
+    huge = graded["out"] / "autograded" / "huge_output" / "week01" / "week01_exercises.ipynb"
+    assert huge.stat().st_size < 1_000_000
+
+
+def test_hidden_tests_stay_out_of_feedback(graded):
+    """Feedback shows the hidden tests? nbgrader shows executed test cells; make sure solutions never appear."""
+    page = (graded["out"] / "feedback" / "honest_partial" / "week01" / "week01_exercises.html").read_text("utf-8")
+    assert "BEGIN SOLUTION" not in page
+
+
+def test_batch_time_within_budget(graded):
+    print(f"\nhostile batch: {len(graded['expected'])} submissions graded in {graded['seconds']:.1f} s")
+    assert graded["seconds"] < 300

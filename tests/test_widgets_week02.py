@@ -1,0 +1,165 @@
+"""Are the week-02 explorers' pure update functions right (torch as the oracle), and do their figures redraw in place?"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils.widgets import (
+    entropy_bits_np,
+    one_logit_explorer,
+    one_logit_update,
+    softmax_np,
+    temperature_curve,
+    temperature_explorer,
+    temperature_update,
+)
+
+FLOWER = np.array([2.0, 1.0, 0.2, -0.5, -1.0])
+
+
+def torch_softmax(z, T=1.0):
+    return torch.softmax(torch.tensor(np.asarray(z, dtype=float)) / T, dim=-1).numpy()
+
+
+def torch_bits(p):
+    return torch.distributions.Categorical(probs=torch.tensor(p)).entropy().numpy() / math.log(2)
+
+
+# --------------------------------------------------------------------------- numpy helpers
+def test_softmax_np_matches_torch_and_survives_huge_logits():
+    z = np.array([[1e4, 0.0, -1e4], [3.0, 1.0, 0.2]])
+    assert np.allclose(softmax_np(z), torch_softmax(z), atol=1e-15)
+    assert np.allclose(softmax_np(z, axis=0), torch.softmax(torch.tensor(z), 0).numpy(), atol=1e-15)
+
+
+def test_entropy_bits_np_matches_torch_and_counts_0_log_0_as_0():
+    p = softmax_np(np.array([[2.0, 1.0, 0.0, -3.0], [0.0, 0.0, 0.0, 0.0]]))
+    assert np.allclose(entropy_bits_np(p), torch_bits(p), atol=1e-12)
+    assert entropy_bits_np(np.array([0.0, 1.0, 0.0])) == 0.0
+    assert entropy_bits_np(np.full(8, 1 / 8)) == pytest.approx(3.0)
+
+
+# --------------------------------------------------------------------------- temperature
+@pytest.mark.parametrize("T", [0.05, 0.3, 1.0, 2.5, 10.0])
+def test_temperature_update_matches_torch(T):
+    d = temperature_update(T, FLOWER)
+    assert np.allclose(d["probs"], torch_softmax(FLOWER, T), atol=1e-12)
+    assert d["entropy_bits"] == pytest.approx(float(torch_bits(d["probs"])), abs=1e-10)
+    assert d["max_entropy_bits"] == pytest.approx(math.log2(5))
+    assert d["top_class"] == 0 and d["top_prob"] == pytest.approx(d["probs"].max())
+    assert d["T"] == T
+
+
+def test_temperature_runs_from_one_hot_to_uniform():
+    cold, hot = temperature_update(0.05, FLOWER), temperature_update(1e4, FLOWER)
+    assert cold["top_prob"] > 0.999 and cold["entropy_bits"] < 0.01
+    assert np.allclose(hot["probs"], 0.2, atol=1e-3) and hot["entropy_bits"] == pytest.approx(math.log2(5), abs=1e-5)
+
+
+def test_entropy_grows_and_top_probability_falls_with_temperature():
+    Ts = np.geomspace(0.05, 20, 60)
+    probs, h = temperature_curve(FLOWER, Ts)
+    assert np.all(np.diff(h) > 0) and np.all(np.diff(probs[:, 0]) < 0)
+    for T, row, hk in zip(Ts[::10], probs[::10], h[::10], strict=True):
+        assert np.allclose(row, torch_softmax(FLOWER, T), atol=1e-12)
+        assert hk == pytest.approx(temperature_update(T, FLOWER)["entropy_bits"])
+
+
+@pytest.mark.parametrize("T", [0.0, -1.0, float("nan"), float("inf")])
+def test_temperature_update_refuses_non_positive_or_non_finite_T(T):
+    with pytest.raises(ValueError, match="T \\(temperature\\) must be a positive finite number"):
+        temperature_update(T, FLOWER)
+
+
+def test_bad_logits_are_refused():
+    with pytest.raises(ValueError, match="at least two classes"):
+        temperature_update(1.0, [1.0])
+    with pytest.raises(ValueError, match="logits must be finite"):
+        temperature_update(1.0, [1.0, float("nan")])
+    with pytest.raises(ValueError, match="temperatures must all be positive"):
+        temperature_curve(FLOWER, [1.0, 0.0])
+
+
+# --------------------------------------------------------------------------- one logit
+IRIS = np.array([1.5, 0.8, -0.3])
+
+
+@pytest.mark.parametrize("scale", [-2.0, 0.0, 1.0, 3.0])
+def test_one_logit_update_matches_torch(scale):
+    d = one_logit_update(scale, IRIS, 1)
+    z = torch.tensor(IRIS)
+    z[1] = scale * z[1]
+    assert np.allclose(d["logits"], z.numpy())
+    assert np.allclose(d["probs"], torch.softmax(z, 0).numpy(), atol=1e-12)
+    assert np.allclose(d["base_probs"], torch_softmax(IRIS), atol=1e-12)
+    assert d["p_index"] == pytest.approx(float(torch.softmax(z, 0)[1]))
+
+
+@pytest.mark.parametrize("scale", [-2.0, 0.0, 3.0])
+def test_every_other_class_is_multiplied_by_the_same_factor(scale):
+    d = one_logit_update(scale, IRIS, 1)
+    others = [0, 2]
+    factors = d["probs"][others] / d["base_probs"][others]
+    assert np.allclose(factors, d["others_factor"])
+    # their ratio is exp of the logit difference, whatever the moved logit does
+    assert d["probs"][0] / d["probs"][2] == pytest.approx(math.exp(IRIS[0] - IRIS[2]))
+
+
+def test_one_logit_scale_1_changes_nothing_and_growth_is_monotone():
+    assert one_logit_update(1.0, IRIS, 1)["others_factor"] == pytest.approx(1.0)
+    p = [one_logit_update(s, IRIS, 1)["p_index"] for s in np.linspace(-2, 4, 25)]
+    assert np.all(np.diff(p) > 0)  # the logit is positive, so a larger scale raises it
+    assert one_logit_update(2.0, IRIS, -1)["logits"][2] == pytest.approx(-0.6)
+
+
+@pytest.mark.parametrize("index", [3, -4, 1.0, True, "1"])
+def test_one_logit_update_refuses_bad_index(index):
+    with pytest.raises(ValueError, match=r"index must be an int in \[0, 3\)"):
+        one_logit_update(1.0, IRIS, index)
+
+
+def test_one_logit_update_refuses_non_finite_scale():
+    with pytest.raises(ValueError, match="scale must be a finite number"):
+        one_logit_update(float("inf"), IRIS, 0)
+
+
+# --------------------------------------------------------------------------- wiring
+def bar_heights(ax):
+    return np.array([p.get_height() for p in ax.patches])
+
+
+def test_temperature_explorer_redraws_bars_in_place():
+    exp = temperature_explorer(FLOWER, ["a", "b", "c", "d", "e"], live=False)
+    ax_p, ax_h = exp.figure.axes[:2]
+    n_patches, n_lines = len(ax_p.patches), len(ax_h.lines)
+    data = exp.set(T=5.0)
+    assert exp.sliders["T"].value == 5.0
+    assert np.allclose(bar_heights(ax_p), torch_softmax(FLOWER, 5.0))
+    assert len(ax_p.patches) == n_patches and len(ax_h.lines) == n_lines
+    assert "T = 5.00" in ax_p.texts[0].get_text() and f"{data['entropy_bits']:.3f} bits" in ax_p.texts[0].get_text()
+    dot = ax_h.lines[-1]
+    assert list(dot.get_xdata()) == [5.0] and list(dot.get_ydata()) == [pytest.approx(data["entropy_bits"])]
+    assert exp.describe() == "Explorer: softmax temperature (sliders: T in [0.05, 10])"
+
+
+def test_one_logit_explorer_redraws_both_panels_in_place():
+    exp = one_logit_explorer(IRIS, 1, ["setosa", "versicolor", "virginica"], live=False)
+    ax_z, ax_p = exp.figure.axes[:2]
+    exp.set(scale=3.0)
+    assert np.allclose(bar_heights(ax_z), [1.5, 2.4, -0.3])
+    z = torch.tensor([1.5, 2.4, -0.3], dtype=torch.float64)
+    assert np.allclose(bar_heights(ax_p), torch.softmax(z, 0).numpy())
+    assert "scale = 3.00" in ax_z.texts[0].get_text()
+    assert ax_z.get_ylim()[1] >= 3.2  # the largest scaled logit (4 × 0.8) stays in view
+
+
+def test_live_explorers_follow_their_sliders():
+    t = temperature_explorer(FLOWER)
+    t.sliders["T"].value = 0.5  # as a student dragging the slider
+    assert t.data["probs"] == pytest.approx(torch_softmax(FLOWER, 0.5))
+    o = one_logit_explorer(IRIS, 0)
+    o.sliders["scale"].value = 2.0
+    assert o.data["logits"][0] == pytest.approx(3.0)
+    assert "course-explorer" in o.widget._dom_classes
