@@ -214,7 +214,7 @@ def nll_loss(log_probs: torch.Tensor, target: torch.Tensor, *, weight: torch.Ten
     """Negative log-likelihood of the target classes (week 03), like ``F.nll_loss``.
 
     ``log_probs``: (N, C) or (C,) log-probabilities, ``target``: (N,) or () class indices
-    → scalar ('mean', 'sum') or (N,) ('none').
+    → scalar ('mean', 'sum') or (N,) ('none'). Unlike torch, refuses raw logits.
     """
     _check_class_scores("log_probs", log_probs)
     _check_log_probs("log_probs", log_probs)
