@@ -227,12 +227,13 @@ def diagnose_predict_binary(got, case: Case, expected) -> str | None:
         return None
     if g.is_floating_point() and ((g > 0) & (g < 1)).any():
         return "you returned probabilities; compare them with the threshold to get 0/1 predictions"
-    if torch.equal(g.long(), (logits >= threshold).long()):
-        return "you compared the logits with the threshold; apply sigmoid first (the threshold is a probability)"
+    # most specific first: on some cases several mistakes give the same wrong answer
     if torch.equal(g.long(), (torch.sigmoid(logits) > threshold).long()):
         return "a probability exactly equal to the threshold should count as class 1: use >= rather than >"
-    if torch.equal(g.long(), (torch.sigmoid(logits) >= 0.5).long()):
+    if threshold != 0.5 and torch.equal(g.long(), (torch.sigmoid(logits) >= 0.5).long()):
         return "you ignored the `threshold` argument and used 0.5"
+    if torch.equal(g.long(), (logits >= threshold).long()):
+        return "you compared the logits with the threshold; apply sigmoid first (the threshold is a probability)"
     return None
 
 
@@ -778,6 +779,16 @@ def _diagnose_fixed_loss(got, case: Case, expected) -> str | None:
 BROADCAST_HINT = ("(N,1) vs (N,) broadcast to (N,N): pred - target became a table of every prediction minus every "
                   "target — flatten the model output with .squeeze(-1) or .view(-1) first")
 SUM_HINT = "you returned the sum, not the mean — divide by the number of elements (or use .mean())"
+LEN_HINT = ("you divided by len(pred), the number of rows; a (N, K) tensor has N·K elements — "
+            "divide by pred.numel() (or use .mean())")
+
+
+def _divided_by_rows(got, case: Case, expected) -> bool:
+    """Week 04: True when ``got`` is ``expected`` rescaled from numel to len(pred) (a 2-D case)."""
+    pred = case.args[0]
+    if pred.dim() < 2:
+        return False
+    return _matches(got, _as_tensor(expected).double() * pred.numel() / len(pred))
 
 
 def _matches(got, ref) -> bool:
@@ -813,6 +824,8 @@ def diagnose_regression(got, case: Case, expected) -> str | None:
     exp_t = _as_tensor(expected)
     if exp_t is not None and _matches(got, exp_t.double() * n) and n > 1:
         return SUM_HINT
+    if exp_t is not None and _divided_by_rows(got, case, exp_t):
+        return LEN_HINT
     candidates = [
         (r.abs().mean(), "you computed the MAE, mean(|r|): the squared error squares each residual"),
         ((r**2).mean(), "you computed the MSE, mean(r²): the absolute error takes |r| instead of squaring"),
@@ -937,6 +950,8 @@ def diagnose_grad(got, case: Case, expected, *, loss: str) -> str | None:
         return "the sign is flipped: differentiate with respect to pred, and r = pred − target grows with pred"
     if _matches(got, exp_t * n) and n > 1:
         return "you returned the gradient of the sum: the mean divides every term by N, and so does its gradient"
+    if _divided_by_rows(got, case, exp_t):
+        return LEN_HINT
     if loss == "mse" and _matches(got, exp_t / 2):
         return "d(r²)/dr = 2r: you dropped the factor 2"
     if loss == "mse" and _matches(got, exp_t / n) and n > 1:

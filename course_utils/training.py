@@ -87,8 +87,11 @@ def _shape(t: torch.Tensor) -> str:
     return f"shape {tuple(t.shape)} {str(t.dtype).replace('torch.', '')}"
 
 
-def diagnose_loss_inputs(loss_fn, output: torch.Tensor, target: torch.Tensor) -> str | None:
-    """A hint if ``loss_fn(output, target)`` would fail or silently broadcast, else None (week 05)."""
+def diagnose_loss_inputs(loss_fn, output: torch.Tensor, target: torch.Tensor, *, check_values: bool = True) -> str | None:
+    """A hint if ``loss_fn(output, target)`` would fail or silently broadcast, else None (week 05).
+
+    ``check_values=False`` skips the class-index range check, which reads the data (a GPU sync).
+    """
     if isinstance(loss_fn, _CLASS_INDEX):
         name = type(loss_fn).__name__
         if output.dim() < 2:
@@ -105,7 +108,7 @@ def diagnose_loss_inputs(loss_fn, output: torch.Tensor, target: torch.Tensor) ->
         if target.is_floating_point():
             return (f"{name} expects integer class indices (dtype long), got target {_shape(target)}; "
                     "use target.long() (or, for a regression target, a regression loss such as MSELoss)")
-        if target.numel() and (target.min() < 0 or target.max() >= output.shape[1]):
+        if check_values and target.numel() and (target.min() < 0 or target.max() >= output.shape[1]):
             return (f"class indices must lie in 0..{output.shape[1] - 1} for output with {output.shape[1]} classes; "
                     f"got targets from {int(target.min())} to {int(target.max())}")
         return None
@@ -126,12 +129,16 @@ def diagnose_loss_inputs(loss_fn, output: torch.Tensor, target: torch.Tensor) ->
 
 def compute_loss(loss_fn, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """``loss_fn(output, target)`` as a scalar, or a :class:`LossTargetError` with a hint (week 05)."""
-    hint = diagnose_loss_inputs(loss_fn, output, target)
+    # Shapes and dtypes are checked on every batch (cheap); values only once the loss has failed.
+    hint = diagnose_loss_inputs(loss_fn, output, target, check_values=False)
     if hint is not None:
         raise LossTargetError(hint)
     try:
         loss = loss_fn(output, target)
     except (RuntimeError, ValueError, IndexError, TypeError) as exc:
+        hint = diagnose_loss_inputs(loss_fn, output, target)
+        if hint is not None:
+            raise LossTargetError(hint) from exc
         raise LossTargetError(
             f"{type(loss_fn).__name__} failed on output {_shape(output)} and target {_shape(target)}: {exc}\n"
             "Hint: class-index losses (CrossEntropyLoss, NLLLoss) want output (N, C) and long targets (N,); "
@@ -162,6 +169,33 @@ def _batches(loader: Iterable, name: str):
         raise ValueError(f"{name} yielded no batches; is the dataset empty?")
 
 
+class _EpochMeans:
+    """Collects each batch's mean loss/metric and size; averages them once per epoch (week 05).
+
+    Appending to lists costs far less per batch than tensor arithmetic, and reading the
+    numbers once at the end means a single GPU sync per epoch.
+    """
+
+    def __init__(self):
+        self.losses: list[torch.Tensor] = []
+        self.metrics: list = []
+        self.sizes: list[int] = []
+
+    def add(self, loss: torch.Tensor, metric, size: int) -> None:
+        self.losses.append(loss.detach())
+        if metric is not None:
+            self.metrics.append(metric)
+        self.sizes.append(size)
+
+    def result(self) -> EpochStats:
+        w = torch.tensor(self.sizes, dtype=torch.float64)
+        loss = (torch.stack(self.losses).cpu().double() * w).sum().item() / w.sum().item()
+        if not self.metrics:
+            return EpochStats(loss, None)
+        m = torch.stack([torch.as_tensor(v).detach().reshape(()).cpu().double() for v in self.metrics])
+        return EpochStats(loss, (m * w).sum().item() / w.sum().item())
+
+
 def train_one_epoch(model: nn.Module, loss_fn, optimizer: torch.optim.Optimizer, loader: Iterable, *,
                     metric=None, device=None) -> EpochStats:
     """One pass of forward, loss, zero_grad, backward, step over ``loader`` (week 05).
@@ -172,9 +206,7 @@ def train_one_epoch(model: nn.Module, loss_fn, optimizer: torch.optim.Optimizer,
     device = _device_of(model, device)
     metric_fn, _ = _resolve_metric(metric)
     model.train()
-    total_loss = torch.zeros((), device=device)
-    total_metric = torch.zeros((), device=device)
-    n = 0
+    means = _EpochMeans()
     for X, y in _batches(loader, "loader"):
         X, y = X.to(device), y.to(device)
         output = model(X)
@@ -182,12 +214,8 @@ def train_one_epoch(model: nn.Module, loss_fn, optimizer: torch.optim.Optimizer,
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        # Sum on the device and read the number once per epoch: no GPU sync per batch.
-        total_loss += loss.detach() * len(y)
-        if metric_fn is not None:
-            total_metric += metric_fn(output.detach(), y) * len(y)
-        n += len(y)
-    return EpochStats(total_loss.item() / n, total_metric.item() / n if metric_fn else None)
+        means.add(loss, metric_fn(output.detach(), y) if metric_fn is not None else None, len(y))
+    return means.result()
 
 
 @torch.no_grad()
@@ -198,19 +226,14 @@ def evaluate(model: nn.Module, loss_fn, loader: Iterable, *, metric=None, device
     was_training = model.training
     model.eval()  # dropout off, batch-norm uses its running statistics
     try:
-        total_loss = torch.zeros((), device=device)
-        total_metric = torch.zeros((), device=device)
-        n = 0
+        means = _EpochMeans()
         for X, y in _batches(loader, "loader"):
             X, y = X.to(device), y.to(device)
             output = model(X)
-            total_loss += compute_loss(loss_fn, output, y) * len(y)
-            if metric_fn is not None:
-                total_metric += metric_fn(output, y) * len(y)
-            n += len(y)
+            means.add(compute_loss(loss_fn, output, y), metric_fn(output, y) if metric_fn is not None else None, len(y))
     finally:
         model.train(was_training)
-    return EpochStats(total_loss.item() / n, total_metric.item() / n if metric_fn else None)
+    return means.result()
 
 
 # --------------------------------------------------------------------------- fit and its history

@@ -470,20 +470,31 @@ def landscape_explorer(slices: Mapping[float, dict], *, scale: float | None = No
         return landscape_update(scale, slices)
 
     def setup(fig, d):
+        from matplotlib.ticker import FormatStrFormatter, MaxNLocator
+
         ax_map, ax_cut = fig.subplots(1, 2)
         im = ax_map.imshow(d["log_loss"], origin="lower", extent=d["extent"], cmap="viridis", aspect="equal")
         ax_map.plot([0], [0], marker="*", color=PALETTE["orange"], ms=12, ls="none", label="trained model")
-        fig.colorbar(im, ax=ax_map, label=f"log10({what})")
+        cbar = fig.colorbar(im, ax=ax_map, label=f"log10({what})")
+        cbar.locator, cbar.formatter = MaxNLocator(5), FormatStrFormatter("%.2f")  # narrow ranges stay legible
+        cbar.update_ticks()
         style_axes(ax_map, title="Loss on a random 2-D slice", xlabel="step a along direction 1 (filter-normalised)",
                    ylabel="step b along direction 2")
         ax_map.grid(False)
         ax_map.legend(loc="upper right", fontsize=8)
-        (la,) = ax_cut.plot(d["coords"], d["section_a"], color=PALETTE["blue"], label="along direction 1 (b = 0)")
-        (lb,) = ax_cut.plot(d["coords"], d["section_b"], color=PALETTE["vermillion"], ls="--",
+        (la,) = ax_cut.plot(d["coords"], np.log10(d["section_a"]), color=PALETTE["blue"], label="along direction 1 (b = 0)")
+        (lb,) = ax_cut.plot(d["coords"], np.log10(d["section_b"]), color=PALETTE["vermillion"], ls="--",
                             label="along direction 2 (a = 0)")
-        ax_cut.set_yscale("log")
+        for ax in (ax_map, ax_cut):
+            ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax_map.yaxis.set_major_locator(MaxNLocator(5))
         style_axes(ax_cut, title="Cross-sections through the trained model", xlabel="step along the direction",
-                   ylabel=f"{what} (log scale)")
+                   ylabel=f"log10({what})")
+        ax_cut.yaxis.tick_right()  # keeps the axis label clear of the colour bar at every half-width
+        ax_cut.yaxis.set_major_formatter(FormatStrFormatter("%.2f"))  # same label width at every half-width
+        ax_cut.yaxis.set_label_position("right")
+        ax_cut.spines["right"].set_visible(True)
+        ax_cut.spines["left"].set_visible(False)
         ax_cut.legend(loc="upper center", bbox_to_anchor=(0.5, 0.84), fontsize=8)
         text = ax_cut.text(0.5, 0.97, "", transform=ax_cut.transAxes, ha="center", va="top", fontsize=8)
 
@@ -493,12 +504,13 @@ def landscape_explorer(slices: Mapping[float, dict], *, scale: float | None = No
             im.set_clim(d["log_loss"].min(), d["log_loss"].max())
             ax_map.set_xlim(d["extent"][:2])
             ax_map.set_ylim(d["extent"][2:])
-            la.set_data(d["coords"], d["section_a"])
-            lb.set_data(d["coords"], d["section_b"])
-            lo = min(d["section_a"].min(), d["section_b"].min())
-            hi = max(d["section_a"].max(), d["section_b"].max())
+            # The layout is frozen after the first draw: log10 with "%.2f" keeps tick labels the same width.
+            la.set_data(d["coords"], np.log10(d["section_a"]))
+            lb.set_data(d["coords"], np.log10(d["section_b"]))
+            lo = np.log10(min(d["section_a"].min(), d["section_b"].min()))
+            hi = np.log10(max(d["section_a"].max(), d["section_b"].max()))
             ax_cut.set_xlim(d["coords"][0], d["coords"][-1])
-            ax_cut.set_ylim(lo / 1.3, hi * 1.3)
+            ax_cut.set_ylim(lo - 0.05 * (hi - lo), hi + 0.45 * (hi - lo))  # head room for the legend
             text.set_text(f"half-width {d['scale']:.2f}\nmax / centre = {d['edge_ratio']:.1f}")
 
         redraw(d)
@@ -509,28 +521,6 @@ def landscape_explorer(slices: Mapping[float, dict], *, scale: float | None = No
 
 
 # ---- week 04
-def _import_ipympl_keeping_backend() -> None:
-    """Import ipympl without letting it switch pyplot's backend (week 04).
-
-    ``import ipympl`` calls ``matplotlib.use("module://ipympl.backend_nbagg")`` when
-    matplotlib is already loaded, which would turn every later ``plt.show()`` of the
-    notebook into an interactive canvas without a static image.
-    """
-    import sys
-
-    if "ipympl.backend_nbagg" in sys.modules:
-        return
-    import matplotlib
-
-    before = matplotlib.rcParams._get_backend_or_none()
-    try:
-        import ipympl.backend_nbagg  # noqa: F401
-    except ImportError:  # pragma: no cover - ipympl is a runtime dependency
-        return
-    if before is not None and matplotlib.rcParams._get_backend_or_none() != before:
-        matplotlib.use(before)
-
-
 def huber_np(r, delta: float) -> np.ndarray:
     """Huber loss of residuals r (any shape) for NumPy arrays (week 04): r²/2 inside ±delta, linear outside."""
     a = np.abs(np.asarray(r, dtype=float))
@@ -565,8 +555,6 @@ def huber_update(delta: float, *, r_max: float = 4.0, n: int = 401, r_probe: flo
 
 def huber_explorer(*, delta: float = 1.0, live: bool = True) -> Explorer:
     """Week 04: a δ slider for the Huber loss, with the loss (left) and its slope (right)."""
-    if live:
-        _import_ipympl_keeping_backend()
 
     def setup(fig, d):
         ax_l, ax_g = fig.subplots(1, 2)
@@ -639,8 +627,6 @@ def outlier_explorer(x=None, y=None, *, shift: float = 0.0, shift_range: tuple[f
         true_line = true_line or (2.0, 1.0)
     x = np.asarray(x, dtype=float).ravel()
     y = np.asarray(y, dtype=float).ravel()
-    if live:
-        _import_ipympl_keeping_backend()
 
     def update(shift):
         return outlier_update(shift, x, y, delta=delta)

@@ -382,7 +382,7 @@ def move_slider(page, explorer: int, index: int, *, presses: int = 1, timeout: f
 
 
 def _safe(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in text).strip("-").lower() or "x"
+    return "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in text).strip("-").lower() or "x"
 
 
 def check_notebook(page, lab: Lab, rel: str, shots: Path) -> list[str]:

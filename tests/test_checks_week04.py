@@ -156,3 +156,8 @@ def test_safe_mse_must_refuse_mismatched_shapes():
         return ((o.reshape(-1)[: len(t)] - t) ** 2).mean()
 
     fails_with(checks.check_safe_mse, squeeze_all, "accepted output (5, 1) with targets (4,)")
+
+
+def test_dividing_by_rows_instead_of_elements_is_named():
+    fails_with(checks.check_mae, lambda p, t: (p - t).abs().sum() / len(p), "pred.numel()")
+    fails_with(lambda f: checks.check_loss_grad(f, "mse"), lambda p, t: 2 * (p - t) / len(p), "pred.numel()")

@@ -276,7 +276,7 @@ def test_bce_with_logits_equals_torch_and_bce_on_sigmoid(xs, data):
     ours = binary_cross_entropy_with_logits(x, y, reduction="none")
     torch.testing.assert_close(ours, F.binary_cross_entropy_with_logits(x, y, reduction="none"), **TOL)
     assert torch.isfinite(ours).all()
-    moderate = x.abs() < 30  # where sigmoid is not rounded to 0 or 1, the probability route agrees
+    moderate = x.abs() < 10  # where 1 - sigmoid(x) keeps its digits, the probability route agrees
     if moderate.any():
         torch.testing.assert_close(ours[moderate], binary_cross_entropy(torch.sigmoid(x[moderate]), y[moderate],
                                                                         reduction="none"), **TOL)

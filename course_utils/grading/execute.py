@@ -15,14 +15,18 @@ import os
 import sys
 
 import nbformat
-from nbgrader.preprocessors import Execute
+from nbclient import NotebookClient
 from nbformat.v4 import new_output
 
 MAX_OUTPUT_DEFAULT = 100_000  # characters of stream output kept per cell
 
 
-class LimitedExecute(Execute):
-    """nbgrader's Execute, plus: status recorded per cell and stream output capped while it arrives."""
+class LimitedExecute(NotebookClient):
+    """nbclient's executor as nbgrader configures it, plus: reply status per cell, output capped as it arrives.
+
+    (nbgrader's own Execute is this same nbclient class; it is not imported here because this
+    process starts once per student and nbgrader's import costs a second.)
+    """
 
     max_output = MAX_OUTPUT_DEFAULT
 
@@ -41,10 +45,10 @@ class LimitedExecute(Execute):
             self._used[cell_index] = used + len(text)
         return super().output(outs, msg, display_id, cell_index)
 
-    def on_cell_executed(self, **kwargs):
-        super().on_cell_executed(**kwargs)
-        cell, index = kwargs["cell"], kwargs["cell_index"]
-        cell.metadata["course_grading"] = {"status": kwargs["execute_reply"]["content"].get("status", "unknown")}
+    def record(self, cell, cell_index, execute_reply, **_):
+        """on_cell_executed hook: keep the reply status, say how much output was dropped."""
+        index = cell_index
+        cell.metadata["course_grading"] = {"status": execute_reply["content"].get("status", "unknown")}
         if self._dropped.get(index):
             note = f"\n[output truncated by the grader: {self._dropped[index]} more characters]\n"
             cell.outputs.append(new_output("stream", name="stdout", text=note))
@@ -52,12 +56,14 @@ class LimitedExecute(Execute):
 
 def run(nb, timeout: float, max_output: int):
     """Execute ``nb`` in place; a dead or unresponsive kernel ends the run but keeps what ran."""
-    ex = LimitedExecute(timeout=int(max(1, timeout)), kernel_name="python3", allow_errors=True,
-                        interrupt_on_timeout=True, startup_timeout=120)
+    ex = LimitedExecute(nb, timeout=int(max(1, timeout)), kernel_name="python3", allow_errors=True,
+                        interrupt_on_timeout=True, startup_timeout=180, iopub_timeout=15,
+                        raise_on_iopub_timeout=False, extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                        resources={"metadata": {"path": os.getcwd()}})
+    ex.on_cell_executed = ex.record
     ex.max_output, ex._used, ex._dropped = max_output, {}, {}
-    resources = {"metadata": {"path": os.getcwd()}, "nbgrader": {}}
     try:
-        ex.preprocess(nb, resources)
+        ex.execute()
     except Exception as exc:  # DeadKernelError, UnresponsiveKernelError ...: report, keep partial results
         nb.metadata["course_grading"] = {"aborted": f"{type(exc).__name__}: {str(exc)[:300]}"}
     return nb

@@ -69,6 +69,15 @@ def _die_with_parent() -> None:
         pass
 
 
+def _preimport() -> None:
+    """Import the heavy libraries before the first cell, so a cell's time limit is spent on the cell."""
+    for name in os.environ.get("COURSE_GRADER_PREIMPORT", "").split(","):
+        try:
+            __import__(name.strip()) if name.strip() else None
+        except Exception:  # the notebook's own import will report it
+            pass
+
+
 def _paths(var: str) -> list[str]:
     return [p for p in os.environ.get(var, "").split(os.pathsep) if p]
 
@@ -82,6 +91,7 @@ def main() -> None:
     _limit(resource.RLIMIT_FSIZE, int(os.environ.get("COURSE_GRADER_FILE_MB", "64")))
     _limit(resource.RLIMIT_CORE, 0)
     _die_with_parent()
+    _preimport()
     from ipykernel import kernelapp
 
     sys.argv[0] = "ipykernel_launcher"

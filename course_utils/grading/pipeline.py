@@ -15,18 +15,18 @@ submission can stop the batch or touch another student's row.
 from __future__ import annotations
 
 import os
-import sys
 import shutil
+import sys
 import tempfile
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 
 from .collect import Submission, find_submissions
-from .config import InstructorError, check_assignment, load_config, source_dir, use_venv_tools
+from .config import InstructorError, check_assignment, isolated_env, load_config, source_dir, use_venv_tools
 from .export import gradebook_rows, load_problems, save_problems, summary_table, write_csv
 from .feedback import generate_feedback, write_plain_feedback
 from .prepare import Context, answered, prepare, read_notebook
@@ -119,6 +119,25 @@ def finish_one(sub: Submission, ctx: Context, out: Path, prepared, result) -> No
         write_plain_feedback(out, ctx, sub.student, sub.problems)
 
 
+def run_steps(cfg, assignment, db_url, tmp: Path, subs, out: Path, timeout, memory_mb, jobs):
+    """Steps 1 and 3-6 (collect is done); returns the context, the isolation probe and kernel seconds."""
+    ctx = setup(cfg, assignment, db_url, tmp)
+    box = make_sandbox(tmp / "sandbox", memory_mb, hidden_paths(cfg, out, db_url))
+    isolation = box.probe()
+    todo = [(s, nb) for s in subs if (nb := prepare_one(s, ctx, out)) is not None]
+    # Student code runs only here. Results stay in memory; the gradebook is written after every
+    # kernel has stopped, and restored if student code changed it in the meantime.
+    snapshot = snapshot_gradebook(db_url)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run_sandboxed, nb, box, timeout, out / "logs" / f"{s.student}.log") for s, nb in todo]
+        results = [f.result() for f in futures]
+    if not restore_gradebook(db_url, snapshot):
+        print("warning: the gradebook file changed while student code ran; it was restored", file=sys.stderr)
+    for (sub, nb), result in zip(todo, results, strict=True):
+        finish_one(sub, ctx, out, nb, result)
+    return ctx, isolation, [r[2] for r in results]
+
+
 def grade_batch(*, assignment: str, submissions, out, timeout: float = 60, memory_mb: int = 4096,
                 db_url: str | None = None, jobs: int | None = None, students=None) -> int:
     """Grade every submission (or only ``students``); print the summary; 0 unless the instructor erred."""
@@ -140,22 +159,14 @@ def grade_batch(*, assignment: str, submissions, out, timeout: float = 60, memor
     db_url = db_url or os.environ.get("COURSE_GRADEBOOK_URL") or f"sqlite:///{out / 'gradebook.db'}"
     use_venv_tools()
     jobs = jobs or min(4, os.cpu_count() or 1)
+    saved_env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        ctx = setup(cfg, assignment, db_url, Path(tmp))
-        box = make_sandbox(Path(tmp) / "sandbox", memory_mb, hidden_paths(cfg, out, db_url))
-        isolation = box.probe()
-        todo = [(s, nb) for s in subs if (nb := prepare_one(s, ctx, out)) is not None]
-        # Student code runs only here. Results stay in memory; the gradebook is written after every
-        # kernel has stopped, and restored if student code changed it in the meantime.
-        snapshot = snapshot_gradebook(db_url)
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run_sandboxed, nb, box, timeout, out / "logs" / f"{s.student}.log") for s, nb in todo]
-            results = [f.result() for f in futures]
-        if not restore_gradebook(db_url, snapshot):
-            print("warning: the gradebook file changed while student code ran; it was restored", file=sys.stderr)
-        for (sub, nb), result in zip(todo, results, strict=True):
-            finish_one(sub, ctx, out, nb, result)
-        seconds = [r[2] for r in results]
+        os.environ.update(isolated_env(Path(tmp) / "home"))  # nbconvert & co. must not write to the real home
+        try:
+            ctx, isolation, seconds = run_steps(cfg, assignment, db_url, Path(tmp), subs, out, timeout, memory_mb, jobs)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_env)
     problems = load_problems(out)
     problems.update({s.student: s.problems for s in subs})
     save_problems(out, problems)

@@ -42,6 +42,7 @@ class Sandbox:
             COURSE_GRADER_MEMORY_MB=str(self.memory_mb), COURSE_DEVICE="cpu", CUDA_VISIBLE_DEVICES="",
             OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="agg", PYDEVD_DISABLE_FILE_VALIDATION="1",
             COURSE_GRADER_HIDE=os.pathsep.join(map(str, self.hide)), COURSE_GRADER_READONLY=str(ROOT),
+            COURSE_GRADER_PREIMPORT="numpy,torch,course_utils.checks,course_utils.devices,course_utils.data",
         )
         return env
 

@@ -57,6 +57,7 @@ def duplicated_ids():
     nb.cells.insert(i + 1, copy.deepcopy(nb.cells[i]))  # the answer cell copied
     j = nb.cells.index(cell(nb, "ex4_logits_to_classes_test"))
     nb.cells.insert(j + 1, copy.deepcopy(nb.cells[j]))  # a test cell copied
+    nb.cells[i + 1].id, nb.cells[j + 1].id = "copied-answer", "copied-test"  # Jupyter gives copies new ids
     return nb
 
 
@@ -155,8 +156,7 @@ def build_all(folder: Path) -> dict[str, float | None]:
     full = honest()
     add("honest_full", full, 10)
     add("honest_partial", honest({"ex4_logits_to_classes": "def logits_to_classes(logits):\n    return logits.argmax(dim=0)\n"}), 8)
-    add("honest_folder", honest(), 10, rel="honest_folder/my week 1 (final).ipynb")
-    add("José_Ñandú", honest(), 10, rel="José Ñandú.ipynb")
+    add("José_Ñandú", honest(), 10, rel="José Ñandú/my week 1 (final).ipynb")  # folder form, spaces, unicode
     add("not_json", "this is not a notebook {", 0)
     text = nbformat.writes(full)
     add("truncated", text[: len(text) // 2], 0)

@@ -1,0 +1,181 @@
+"""Week 05 benchmark: the course's digits model against scikit-learn, and fit() against a bare loop.
+
+Run: ``python benchmarks/bench_training.py`` (about a minute on one CPU core). Prints, from one run
+on the same seeded digits split (1079 train / 359 validation / 359 test images):
+
+1. seconds of training until the course model (64 -> 128 ReLU -> 10 logits, SGD with momentum,
+   batches of 64) first reaches 97 % test accuracy, against the seconds scikit-learn's
+   ``MLPClassifier`` (default settings: 100 ReLU units, Adam) needs to reach its best test
+   accuracy, epoch by epoch with ``partial_fit``; and the default ``MLPClassifier.fit`` for reference;
+2. seconds for ``course_utils.training.fit`` (progress bar, history and accuracy on) against a bare
+   five-line loop over the same epochs, with and without the same per-epoch validation pass.
+
+Both libraries run on one CPU thread, so the comparison does not depend on how busy the other
+cores are. Test accuracy is measured after each epoch but its time is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+from course_utils.data import load_dataset, make_loaders
+from course_utils.devices import set_seed
+from course_utils.training import fit
+
+
+def course_model() -> nn.Module:
+    """The course's digits classifier (week 05): 64 pixels -> 128 ReLU -> 10 logits."""
+    return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    model.eval()
+    with torch.no_grad():
+        acc = (model(X).argmax(1) == y).float().mean().item()
+    model.train()
+    return acc
+
+
+def course_time_to(split, target: float, max_epochs: int, seed: int = 0) -> dict:
+    """Train epoch by epoch; seconds of training until test accuracy >= target (None if never)."""
+    set_seed(seed)
+    train, _, _ = make_loaders(split, 64, seed=seed)
+    model = course_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    spent, accs, reached = 0.0, [], None
+    for epoch in range(1, max_epochs + 1):
+        start = time.perf_counter()
+        for X, y in train:
+            loss = loss_fn(model(X), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        spent += time.perf_counter() - start
+        accs.append(accuracy(model, split.X_test, split.y_test))
+        if reached is None and accs[-1] >= target:
+            reached = {"epoch": epoch, "seconds": spent, "accuracy": accs[-1]}
+    return {"reached": reached, "best": max(accs), "best_epoch": int(np.argmax(accs)) + 1, "seconds_all": spent}
+
+
+def sklearn_time_to_best(split, max_epochs: int, seed: int = 0) -> dict:
+    """MLPClassifier (defaults) one epoch per partial_fit; seconds until its best test accuracy."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = split.X_train.numpy(), split.y_train.numpy()
+    Xt, yt = split.X_test.numpy(), split.y_test.numpy()
+    clf = MLPClassifier(random_state=seed)
+    classes = np.arange(10)
+    spent, accs, times = 0.0, [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(max_epochs):
+            start = time.perf_counter()
+            clf.partial_fit(X, y, classes=classes)
+            spent += time.perf_counter() - start
+            accs.append(clf.score(Xt, yt))
+            times.append(spent)
+    best = int(np.argmax(accs))
+    return {"best": accs[best], "best_epoch": best + 1, "seconds": times[best]}
+
+
+def sklearn_default_fit(split, seed: int = 0) -> dict:
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(random_state=seed)
+    start = time.perf_counter()
+    clf.fit(split.X_train.numpy(), split.y_train.numpy())
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "accuracy": clf.score(split.X_test.numpy(), split.y_test.numpy()), "iters": clf.n_iter_}
+
+
+def bare_loop(split, epochs: int, *, validate: bool, seed: int = 0) -> float:
+    """The five-line loop over ``epochs`` (optionally plus a validation-loss pass per epoch); seconds."""
+    set_seed(seed)
+    train, val, _ = make_loaders(split, 64, seed=seed)
+    model = course_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        for X, y in train:
+            loss = loss_fn(model(X), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if validate:
+            model.eval()
+            with torch.no_grad():
+                for X, y in val:
+                    loss_fn(model(X), y)
+    return time.perf_counter() - start
+
+
+def with_fit(split, epochs: int, seed: int = 0) -> float:
+    """course_utils.training.fit with progress bar, history and accuracy; seconds."""
+    set_seed(seed)
+    train, val, _ = make_loaders(split, 64, seed=seed)
+    model = course_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    start = time.perf_counter()
+    fit(model, nn.CrossEntropyLoss(), opt, train, val, epochs, metric="accuracy", progress=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=30, help="epochs for fit() vs the bare loop (default 30)")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats; medians are reported (default 5)")
+    args = parser.parse_args()
+
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    split = load_dataset("digits", seed=0)
+    print(f"digits split: {split.sizes()}; torch and scikit-learn on one CPU thread\n")
+
+    with threadpool_limits(limits=1):
+        course = course_time_to(split, 0.97, max_epochs=60)
+        sk = sklearn_time_to_best(split, max_epochs=200)
+        sk_fit = sklearn_default_fit(split)
+    print("1. time to accuracy (training time only, test accuracy checked after every epoch)")
+    r = course["reached"]
+    if r is None:
+        print(f"   course model never reached 97 % test accuracy in 60 epochs (best {course['best']:.3f})")
+    else:
+        print(f"   course model: 97 % test accuracy after {r['epoch']} epochs, {r['seconds']:.2f} s "
+              f"(accuracy then {r['accuracy']:.3f}; best within 60 epochs {course['best']:.3f} at epoch "
+              f"{course['best_epoch']})")
+    print(f"   MLPClassifier (partial_fit per epoch): best test accuracy {sk['best']:.3f} after {sk['best_epoch']} "
+          f"epochs, {sk['seconds']:.2f} s")
+    print(f"   MLPClassifier.fit (defaults, {sk_fit['iters']} iterations): {sk_fit['seconds']:.2f} s, "
+          f"test accuracy {sk_fit['accuracy']:.3f}")
+    if r is not None:
+        print(f"   ratio course / scikit-learn (to its best): {r['seconds'] / sk['seconds']:.2f}x   "
+              f"accuracy course at 97 % point >= scikit-learn best: {r['accuracy'] >= sk['best']}")
+
+    times = {"bare loop (train only)": [], "bare loop + validation pass": [], "fit() with bar, history, accuracy": []}
+    for _ in range(args.repeats):  # interleaved, so a busy moment hits all three alike
+        times["bare loop (train only)"].append(bare_loop(split, args.epochs, validate=False))
+        times["bare loop + validation pass"].append(bare_loop(split, args.epochs, validate=True))
+        times["fit() with bar, history, accuracy"].append(with_fit(split, args.epochs))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"\n2. {args.epochs} epochs, median of {args.repeats} interleaved repeats")
+    for k, v in med.items():
+        print(f"   {k:36s} {v:6.2f} s   (min {min(times[k]):.2f} s)")
+    fit_t = med["fit() with bar, history, accuracy"]
+    print(f"   ratio fit() / bare loop + validation: {fit_t / med['bare loop + validation pass']:.2f}x")
+    print(f"   ratio fit() / bare loop, train only: {fit_t / med['bare loop (train only)']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""Do the student checks pass correct answers quietly and name the mistake behind a wrong one?"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+from torch import nn
+
+from course_utils import checks
+from course_utils.checks import Case, CheckFailed, check_answer, check_function, describe_difference
+
+# ---------------------------------------------------------------- the shared machinery
+
+
+def test_describe_difference_none_when_equal():
+    assert describe_difference(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 2.0 + 1e-9])) is None
+
+
+@pytest.mark.parametrize("got, expected, words", [
+    (None, torch.tensor([1.0]), "return"),
+    ([1.0], torch.tensor([1.0]), "expected a tensor"),
+    (torch.ones(2, 3), torch.ones(3, 2), "shape (3, 2)"),
+    (torch.tensor([1, 2]), torch.tensor([1.0, 2.0]), "floating-point"),
+    (torch.tensor([1.0, 2.0]), torch.tensor([1, 2]), "integer"),
+    (torch.tensor([float("nan"), 1.0]), torch.tensor([0.5, 1.0]), "NaN"),
+    (torch.tensor([float("inf"), 1.0]), torch.tensor([0.5, 1.0]), "inf"),
+    (torch.tensor([[1.0, 2.0], [3.0, 9.0]]), torch.tensor([[1.0, 2.0], [3.0, 4.0]]), "index (1, 1)"),
+])
+def test_describe_difference_says_how(got, expected, words):
+    assert words in describe_difference(got, expected)
+
+
+def test_check_function_passes_with_one_stdout_line_and_no_stderr(capsys):
+    check_function(lambda x: x * 2, lambda x: x + x, [Case("a", (torch.ones(3),)), Case("b", (torch.zeros(1),))],
+                   name="double")
+    out, err = capsys.readouterr()
+    assert out.count("\n") == 1 and "double" in out and "2 cases" in out
+    assert err == ""
+
+
+def test_check_function_reports_not_implemented():
+    def stub(x):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed, match="not implemented yet"):
+        check_function(stub, lambda x: x, [Case("a", (torch.ones(1),))])
+
+
+def test_check_function_names_the_case_of_a_crash():
+    with pytest.raises(CheckFailed, match="ZeroDivisionError.*\n.*case: tricky"):
+        check_function(lambda x: 1 / 0, lambda x: x, [Case("tricky", (torch.ones(1),))])
+
+
+def test_check_function_does_not_let_the_student_mutate_the_case():
+    def sneaky(x):
+        x.mul_(0)
+        return x
+
+    ref_inputs = []
+    with pytest.raises(CheckFailed):
+        check_function(sneaky, lambda x: ref_inputs.append(x.clone()) or x, [Case("a", (torch.ones(2),))])
+    assert torch.equal(ref_inputs[0], torch.ones(2))
+
+
+def test_check_function_rejects_a_called_function():
+    with pytest.raises(CheckFailed, match="without calling it"):
+        check_function(torch.ones(2), lambda x: x, [Case("a", (torch.ones(1),))])
+
+
+def test_check_answer_never_reveals_the_expected_choice():
+    with pytest.raises(CheckFailed) as info:
+        check_answer("B", "C", name="question 1", hints={"B": "B confuses logits and probabilities"})
+    assert "'C'" not in str(info.value) and "B confuses" in str(info.value)
+
+
+def test_check_answer_survives_unhashable_answers(capsys):
+    with pytest.raises(CheckFailed):
+        check_answer(["A"], "A", name="q", hints={"B": "x"})
+    check_answer(0.5, torch.tensor(0.5), name="q2")
+    assert "q2 is correct" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- week 01: output layers
+
+RIGHT = {"leaf_diseased": "1 logit + sigmoid", "iris_species": "C logits", "dose_response": "1 linear output"}
+
+
+def test_output_choices_pass(capsys):
+    checks.check_output_choices(dict(RIGHT))
+    assert "3 tasks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("task, wrong, words", [
+    ("leaf_diseased", "1 linear output", "unbounded"),
+    ("leaf_diseased", "C logits", "single logit"),
+    ("iris_species", "1 logit + sigmoid", "two classes"),
+    ("iris_species", "1 linear output", "one logit per class"),
+    ("dose_response", "1 logit + sigmoid", "not a probability"),
+    ("dose_response", "C logits", "no classes"),
+])
+def test_output_choices_hint_names_the_mistake(task, wrong, words):
+    with pytest.raises(CheckFailed, match=re.escape(words)) as info:
+        checks.check_output_choices(dict(RIGHT, **{task: wrong}))
+    assert RIGHT[task] not in str(info.value)  # the hint does not give the answer away
+
+
+@pytest.mark.parametrize("answers, words", [
+    ({"leaf_diseased": "1 logit + sigmoid"}, "no entry for dose_response, iris_species"),
+    (dict(RIGHT, iris_species="softmax"), "not one of the choices"),
+    ([("leaf_diseased", "C logits")], "must be a dict"),
+])
+def test_output_choices_malformed(answers, words):
+    with pytest.raises(CheckFailed, match=re.escape(words)):
+        checks.check_output_choices(answers)
+
+
+# ---------------------------------------------------------------- week 01: sigmoid
+
+
+def test_sigmoid_check_passes_a_correct_one(capsys):
+    checks.check_sigmoid(lambda z: 1 / (1 + torch.exp(-z)))
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda z: 1 / (1 + torch.exp(z)), "exp(-z)"),
+    (lambda z: torch.exp(z) / (1 + torch.exp(z)), "overflows"),
+    (lambda z: torch.exp(z) / torch.exp(z).sum(), "softmax"),
+    (lambda z: None, "return"),
+    (lambda z: z.tolist(), "expected a tensor"),
+])
+def test_sigmoid_hint_names_the_mistake(wrong, words):
+    with pytest.raises(CheckFailed, match=re.escape(words)):
+        checks.check_sigmoid(wrong)
+
+
+# ---------------------------------------------------------------- week 01: thresholded prediction
+
+
+def test_predict_binary_check_passes_a_correct_one():
+    checks.check_predict_binary(lambda logits, threshold=0.5: (torch.sigmoid(logits) >= threshold).long())
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda logits, threshold=0.5: (logits >= threshold).long(), "compared the logits"),
+    (lambda logits, threshold=0.5: (torch.sigmoid(logits) > threshold).long(), ">="),
+    (lambda logits, threshold=0.5: (torch.sigmoid(logits) >= 0.5).long(), "ignored the `threshold`"),
+    (lambda logits, threshold=0.5: torch.sigmoid(logits), "returned probabilities"),
+])
+def test_predict_binary_hint_names_the_mistake(wrong, words):
+    with pytest.raises(CheckFailed, match=re.escape(words)):
+        checks.check_predict_binary(wrong)
+
+
+# ---------------------------------------------------------------- week 01: class predictions
+
+
+def test_logits_to_classes_check_passes_a_correct_one():
+    checks.check_logits_to_classes(lambda logits: logits.argmax(dim=1))
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda logits: logits.argmax(dim=0), "dim=1"),
+    (lambda logits: logits.argmax(), "whole batch"),
+    (lambda logits: logits.argmax(dim=1).squeeze(), "squeeze"),
+    (lambda logits: logits.argmin(dim=1), "argmin"),
+    (lambda logits: torch.softmax(logits, dim=1), "shape"),
+])
+def test_logits_to_classes_hint_names_the_mistake(wrong, words):
+    with pytest.raises(CheckFailed, match=re.escape(words)):
+        checks.check_logits_to_classes(wrong)
+
+
+def test_logits_to_classes_square_batch_catches_dim0():
+    """On a square batch the shapes agree, so the hint must come from the values."""
+    square = torch.tensor([[1.0, 5.0, 0.0], [4.0, 0.0, 2.0], [0.0, 3.0, 9.0]])
+    got = square.argmax(dim=0)
+    hint = checks.diagnose_logits_to_classes(got, Case("sq", (square,)), square.argmax(dim=1))
+    assert "dim=0" in hint
+
+
+# ---------------------------------------------------------------- week 01: two-head model
+
+
+def make_net(species_act=None, height_act=None, squeeze="last", names=("trunk", "species_head", "height_head")):
+    """A TwoHeadNet with a chosen mistake."""
+
+    class Net(nn.Module):
+        def __init__(self, n_features, n_hidden, n_species):
+            super().__init__()
+            setattr(self, names[0], nn.Sequential(nn.Linear(n_features, n_hidden), nn.ReLU()))
+            setattr(self, names[1], nn.Linear(n_hidden, n_species))
+            setattr(self, names[2], nn.Linear(n_hidden, 1))
+
+        def forward(self, x):
+            h = getattr(self, names[0])(x)
+            logits, height = getattr(self, names[1])(h), getattr(self, names[2])(h)
+            if species_act:
+                logits = species_act(logits)
+            if height_act:
+                height = height_act(height)
+            height = {"last": height.squeeze(-1), "all": height.squeeze(), "none": height}[squeeze]
+            return logits, height
+
+    return Net
+
+
+def test_two_head_check_passes_a_correct_model(capsys):
+    checks.check_two_head_model(make_net())
+    assert "TwoHeadNet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("net, words", [
+    (make_net(species_act=lambda t: t.softmax(dim=1)), "raw logits"),
+    (make_net(height_act=torch.sigmoid), "plain Linear"),
+    (make_net(squeeze="all"), "squeeze(-1)"),
+    (make_net(squeeze="none"), "squeeze the last dimension"),
+    (make_net(names=("body", "species_head", "height_head")), "`trunk`"),
+])
+def test_two_head_hint_names_the_mistake(net, words):
+    with pytest.raises(CheckFailed, match=re.escape(words)):
+        checks.check_two_head_model(net)
+
+
+def test_two_head_stub_says_not_implemented():
+    class Stub(nn.Module):
+        def __init__(self, *args):
+            super().__init__()
+            raise NotImplementedError()
+
+    with pytest.raises(CheckFailed, match="not implemented"):
+        checks.check_two_head_model(Stub)
