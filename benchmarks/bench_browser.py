@@ -4,9 +4,10 @@ Usage: python benchmarks/bench_browser.py [NOTEBOOK ...]   (default: every noteb
 
 For every explorer of every lecture notebook it prints two medians:
 
-* update: the pure update function alone, timed in a kernel after running the notebook
-  (explorers are found as the ``Explorer`` objects alive in that kernel), over >= 20 slider
-  positions spread across each slider's range; also update + redraw + render (Agg) for reference.
+* update: the pure update function alone, timed in the kernel that ran the notebook (the
+  browser's kernel, or a fresh one without Chromium); explorers are found as the ``Explorer``
+  objects alive there. Over >= 20 slider positions spread across each slider's range; also
+  update + redraw + render for reference (what the kernel does per step).
 * browser: slider key press -> first changed image on the ipympl canvas, in JupyterLab and
   headless Chromium, over >= 20 single-step key presses per explorer.
 

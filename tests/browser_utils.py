@@ -92,14 +92,10 @@ def lab_env(home: Path) -> dict[str, str]:
     return env
 
 
-def start_lab(timeout: float = 90.0) -> Lab:
-    """Start ``.venv/bin/jupyter lab`` on a free loopback port; wait until its API answers."""
+def _lab_command(home: Path, port: int, token: str) -> list[str]:
     jupyter = ROOT / ".venv" / "bin" / "jupyter"
     if not jupyter.exists():
         raise FileNotFoundError(f"{jupyter} not found: run `make install` first")
-    home = Path(tempfile.mkdtemp(prefix="course-lab-"))
-    _write_settings(home / "user-settings")
-    port, token = free_port(), secrets.token_hex(24)
     cmd = [
         str(jupyter), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
@@ -108,24 +104,34 @@ def start_lab(timeout: float = 90.0) -> Lab:
         "--LabApp.extension_manager=readonly", "--LabApp.expose_app_in_browser=True",
         "--ServerApp.terminals_enabled=False", f"--FileContentsManager.checkpoints_kwargs=root_dir={home / 'checkpoints'}",
     ]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    log = home / "server.log"
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=lab_env(home), stdout=fh, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-    lab = Lab(proc=proc, port=port, token=token, home=home, log=log)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{lab.base}/api/status?token={token}", timeout=2) as r:
-                if r.status == 200:
-                    return lab
-        time.sleep(0.3)
-    stop_lab(lab)
-    raise TimeoutError(f"jupyter lab did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+    return cmd + (["--allow-root"] if os.geteuid() == 0 else [])
+
+
+def start_lab(timeout: float = 90.0, attempts: int = 3) -> Lab:
+    """Start ``.venv/bin/jupyter lab`` on a free loopback port; wait until its API answers.
+
+    A port taken between choosing and binding it makes the server exit; then a new port is tried.
+    """
+    for attempt in range(attempts):
+        home = Path(tempfile.mkdtemp(prefix="course-lab-"))
+        _write_settings(home / "user-settings")
+        port, token, log = free_port(), secrets.token_hex(24), home / "server.log"
+        with open(log, "wb") as fh:
+            proc = subprocess.Popen(_lab_command(home, port, token), cwd=ROOT, env=lab_env(home), stdout=fh,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        lab = Lab(proc=proc, port=port, token=token, home=home, log=log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None:
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"{lab.base}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        return lab
+            time.sleep(0.3)
+        code, text = proc.poll(), log.read_text(errors="replace")[-3000:]
+        stop_lab(lab)
+        if code is None or "already in use" not in text or attempt == attempts - 1:
+            raise RuntimeError(f"jupyter lab did not start within {timeout:.0f} s (exit code {code}):\n{text}")
+    raise AssertionError("unreachable")
 
 
 def _descendants(pid: int) -> set[int]:
@@ -338,7 +344,7 @@ def dismiss_news(page) -> None:
             button.first.click()
 
 
-def run_all(page, *, timeout: float = 240.0) -> dict:
+def run_all(page, *, timeout: float = 480.0) -> dict:
     """Clear outputs, Run All, and wait until every cell ran (or one failed) and the kernel is idle."""
     page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")

@@ -141,7 +141,7 @@ def test_filter_normalised_direction_rows_match_weight_rows():
     for p in net.parameters():
         parts.append(d[i:i + p.numel()].view_as(p))
         i += p.numel()
-    for p, q in zip(net.parameters(), parts):
+    for p, q in zip(net.parameters(), parts, strict=True):
         if p.dim() == 1:
             assert torch.equal(q, torch.zeros_like(q))  # biases are left alone
         else:

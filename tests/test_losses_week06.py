@@ -120,7 +120,7 @@ def test_l2_penalty_sums_squared_weights_and_matches_weight_decay():
     b(x).pow(2).mean().backward()
     opt_a.step()
     opt_b.step()
-    for pa, pb in zip(a.parameters(), b.parameters()):
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.allclose(pa, pb, atol=1e-7)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import GenerateFeedback
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
@@ -23,6 +25,8 @@ def generate_feedback(out: Path, ctx: Context, student: str) -> Path:
     cfg.CourseDirectory.root = str(out)
     cfg.CourseDirectory.db_url = ctx.db_url
     cfg.GenerateFeedback.force = True
+    # nbgrader's default feedback shows the hidden tests' source; ours does not (outputs stay).
+    cfg.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
     coursedir = CourseDirectory(config=cfg, log=quiet_logger())
     coursedir.assignment_id, coursedir.student_id = ctx.assignment, student
     GenerateFeedback(coursedir=coursedir, config=cfg, log=quiet_logger()).start()

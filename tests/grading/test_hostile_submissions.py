@@ -84,10 +84,12 @@ def test_feedback_for_every_student_and_outputs_capped(graded):
     assert huge.stat().st_size < 1_000_000
 
 
-def test_hidden_tests_stay_out_of_feedback(graded):
-    """Feedback shows the hidden tests? nbgrader shows executed test cells; make sure solutions never appear."""
-    page = (graded["out"] / "feedback" / "honest_partial" / "week01" / "week01_exercises.html").read_text("utf-8")
-    assert "BEGIN SOLUTION" not in page
+def test_no_solution_or_hidden_test_source_in_feedback(graded):
+    for student in ("honest_full", "honest_partial"):
+        page = (graded["out"] / "feedback" / student / "week01" / "week01_exercises.html").read_text("utf-8")
+        assert "BEGIN SOLUTION" not in page and "HIDDEN TESTS" not in page
+        assert "numel" not in page  # a token found only in a hidden test
+        assert "10.0 / 10.0" in page if student == "honest_full" else "8.0 / 10.0" in page
 
 
 def test_batch_time_within_budget(graded):
