@@ -55,7 +55,8 @@ release: $(STAMP)
 	$(BIN)/python -m course_utils release
 
 grade: $(STAMP)
-	$(BIN)/python -m course_utils grade --assignment $(ASSIGNMENT) --submissions $(SUBMISSIONS) $(if $(OUT),--out $(OUT))
+	@[ -n "$(ASSIGNMENT)" ] && [ -n "$(SUBMISSIONS)" ] || { echo "usage: make grade ASSIGNMENT=week01 SUBMISSIONS=dir [OUT=dir] [GRADE_ARGS='--timeout 30 --student anna']"; exit 2; }
+	$(BIN)/python -m course_utils grade --assignment $(ASSIGNMENT) --submissions "$(SUBMISSIONS)" $(if $(OUT),--out "$(OUT)") $(GRADE_ARGS)
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

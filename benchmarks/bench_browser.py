@@ -90,6 +90,7 @@ def browser_times(paths: list[Path]) -> tuple[dict[str, list[dict]], dict[str, l
             context = bu.launch_browser(pw, Path(profile))
             try:
                 for path in paths:
+                    print(f"  {path.name}", flush=True)
                     page = context.new_page()
                     try:
                         found[path.name] = _notebook_latencies(page, lab, path)
@@ -112,11 +113,16 @@ def _times_in_page_kernel(page) -> list[dict]:
         const kernel = window.__course.panel().sessionContext.session.kernel;
         let out = '';
         const future = kernel.requestExecute({code, store_history: false});
-        future.onIOPub = m => { if (m.header.msg_type === 'stream' && m.content.name === 'stdout') out += m.content.text; };
+        future.onIOPub = m => {
+            if (m.header.msg_type === 'stream') out += m.content.text;
+            if (m.header.msg_type === 'error') out += m.content.ename + ': ' + m.content.evalue;
+        };
         await future.done;
         return out;
     }""", KERNEL_BENCH)
-    return json.loads(text.split(MARK, 1)[1])
+    if MARK not in text:
+        raise RuntimeError(f"no timings from the kernel; it printed:\n{text[-2000:]}")
+    return json.loads(text.split(MARK, 1)[1].splitlines()[0])
 
 
 def _notebook_latencies(page, lab, path: Path) -> list[dict]:

@@ -351,6 +351,24 @@ def _same_nan(got, ref: torch.Tensor) -> bool:
     return bool(bad_r.any()) and bool((bad_g == bad_r).all())
 
 
+def with_error_hint(fn: Callable, hint: str, marker: str = "must match the size") -> Callable:
+    """Weeks 02-03: wrap a student function so a RuntimeError whose text contains ``marker`` carries ``hint``."""
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except NotImplementedError:  # a subclass of RuntimeError: the stub message must stay as it is
+            raise
+        except RuntimeError as exc:
+            if marker in str(exc):
+                raise RuntimeError(f"{exc}\n  Hint: {hint}") from None
+            raise
+
+    wrapped.__name__ = getattr(fn, "__name__", "your function")
+    return wrapped
+
+
+KEEPDIM_HINT_02 = ("the shapes do not line up when you subtract or divide: take the max and the sum along dim "
+                   "with keepdim=True, so that dimension stays (size 1) and broadcasts")
 GLOBAL_MAX_HINT = ("you subtracted the max of the whole tensor: a row far below it underflows to exp(...) = 0 — "
                    "take the max along dim with keepdim=True")
 
@@ -363,6 +381,10 @@ def diagnose_softmax(got, case: Case, expected) -> str | None:
     e_global = torch.exp(xf - xf.max())
     if x.dim() > 1 and _same_nan(got, e_global / e_global.sum(dim, keepdim=True)):
         return GLOBAL_MAX_HINT
+    e_min = torch.exp(xf - xf.amin(dim, keepdim=True))
+    if _same_nan(got, e_min / e_min.sum(dim, keepdim=True)):
+        return ("you subtracted the minimum: exp(x - min) still overflows when the logits are far apart — "
+                "subtract the max, so that every exponent is <= 0")
     if not _finite(got) and bool(torch.isfinite(torch.softmax(x, dim)).all()):
         if bool((torch.exp(x.float()) == float("inf")).any()):
             return ("your softmax overflows for large logits: exp(1000) is inf and inf/inf is NaN — "
@@ -393,13 +415,25 @@ def softmax_vector_cases() -> list[Case]:
         Case("negative logits [-3, -1, -2]", (torch.tensor([-3.0, -1.0, -2.0]),)),
         Case("a single class", (torch.tensor([4.2]),)),
         Case("large logits [1000, 999, 990]", (torch.tensor([1000.0, 999.0, 990.0]),)),
+        Case("logits far apart [50, -50, 0]", (torch.tensor([50.0, -50.0, 0.0]),)),
     ]
 
 
 def check_softmax_vector(fn: Callable) -> None:
-    """Week 02 exercise 1: ``fn(x)`` with x (C,) must equal torch.softmax(x, dim=0)."""
-    check_function(fn, lambda x: torch.softmax(x, dim=0), softmax_vector_cases(), name="softmax_vector",
-                   diagnose=diagnose_softmax)
+    """Week 02 exercise 1: ``fn(x)`` with x (C,) must equal torch.softmax(x, dim=0) and keep x's dtype."""
+    import contextlib
+    import io
+
+    cases = softmax_vector_cases()
+    with contextlib.redirect_stdout(io.StringIO()):  # one confirmation line, printed below
+        check_function(fn, lambda x: torch.softmax(x, dim=0), cases, name="softmax_vector", diagnose=diagnose_softmax)
+    got = fn(torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64))
+    if got.dtype != torch.float64:
+        raise CheckFailed(f"softmax_vector is not right yet on case: float64 logits [0.5, -1, 2]\n"
+                          f"  the result has dtype {got.dtype}, expected torch.float64\n"
+                          f"  Hint: return the dtype you were given — do not convert with .float() or build new "
+                          f"tensors with a fixed dtype")
+    passed(f"softmax_vector: all {len(cases) + 1} cases match the reference (float64 stays float64)")
 
 
 def batch_cases() -> list[Case]:
@@ -420,8 +454,8 @@ def batch_cases() -> list[Case]:
 
 def check_softmax_batch(fn: Callable) -> None:
     """Week 02 exercise 2: ``fn(x, dim)`` must equal torch.softmax(x, dim) for any shape."""
-    check_function(fn, lambda x, dim: torch.softmax(x, dim), batch_cases(), name="softmax_batch",
-                   diagnose=diagnose_softmax)
+    check_function(with_error_hint(fn, KEEPDIM_HINT_02), lambda x, dim: torch.softmax(x, dim), batch_cases(),
+                   name="softmax_batch", diagnose=diagnose_softmax)
 
 
 def diagnose_logsumexp(got, case: Case, expected) -> str | None:
@@ -437,6 +471,10 @@ def diagnose_logsumexp(got, case: Case, expected) -> str | None:
         return "you subtracted the max inside the exp but forgot to add it back: m + log(sum(exp(x - m)))"
     if _close(got, torch.log(torch.exp(x - m).sum(dim, keepdim=True))) or _close(got, torch.logsumexp(x, dim, True)):
         return "your result keeps the summed dimension (size 1): squeeze it, or sum without keepdim at the end"
+    g = _as_tensor(got)
+    if g is not None and g.dim() > x.dim() - 1 and g.shape != x.shape:
+        return (f"your result has shape {tuple(g.shape)}: m kept dim {dim % x.dim()} (keepdim=True) but the sum "
+                "did not, and the two broadcast against each other — use keepdim=True in both, then squeeze(dim) once")
     if x.dim() > 1:
         for d in _other_dims(x, dim):
             if _close(got, torch.logsumexp(x, d)):
@@ -456,14 +494,17 @@ def diagnose_log_softmax(got, case: Case, expected) -> str | None:
     x, dim = case.args[0].double(), case.args[1]
     naive = torch.log(torch.softmax(x.float(), dim)).double()
     if not _finite(got) and _finite(expected):
-        if bool(torch.isinf(naive).any()):
-            return ("log(softmax(x)) underflows: a probability below ~1e-45 is 0 in float32 and log(0) = -inf — "
-                    "compute x - logsumexp(x) instead")
-        return "exp overflows for large logits: use logsumexp, which subtracts the max"
+        if _same_nan(got, naive):
+            return ("log(softmax(x)) underflows: a tiny probability rounds to 0 (below ~1e-45 in float32, "
+                    "~1e-308 in float64) and log(0) = -inf — compute x - logsumexp(x) instead")
+        return ("exp overflows for large logits, so log(sum(exp(x))) is inf: use your logsumexp, "
+                "which subtracts the max first")
     if _close(got, x - x.amax(dim, keepdim=True)):
         return "you subtracted the max but not log(sum(exp(x - max))): subtract logsumexp(x) itself"
     if _close(got, torch.softmax(x, dim)):
         return "you returned probabilities: log_softmax returns their logarithms, x - logsumexp(x)"
+    if _close(got, x + torch.logsumexp(x, dim, keepdim=True)):
+        return "you added logsumexp(x); log_softmax subtracts it: x - logsumexp(x)"
     if x.dim() > 1:
         for d in _other_dims(x, dim):
             if _close(got, torch.log_softmax(x, d)):
@@ -477,8 +518,10 @@ def check_log_softmax(fn: Callable) -> None:
         Case("a 200-logit gap: [0, -200], dim=0", (torch.tensor([0.0, -200.0]), 0)),
         Case("the worked example, dim=0", (torch.tensor(_EXAMPLE_02), 0)),
     ]
-    check_function(fn, lambda x, dim: torch.log_softmax(x, dim), cases, name="log_softmax",
-                   diagnose=diagnose_log_softmax, rtol=1e-6)
+    unsqueeze_hint = ("logsumexp(x, dim) has lost the dimension dim: put it back with .unsqueeze(dim) "
+                      "before subtracting it from x")
+    check_function(with_error_hint(fn, unsqueeze_hint), lambda x, dim: torch.log_softmax(x, dim), cases,
+                   name="log_softmax", diagnose=diagnose_log_softmax, rtol=1e-6)
 
 
 def top_prob_at(logits: torch.Tensor, T: float) -> float:
@@ -586,13 +629,18 @@ def diagnose_cross_entropy(got, case: Case, expected) -> str | None:
         return "you used the predicted class (argmax) instead of the target class"
     if _near03(g, -torch.log_softmax(logits, dim=0)[torch.arange(n), target].mean()):
         return "softmax over dim=0 normalises across samples; the classes are along dim=1"
+    if _near03(g, -logits[torch.arange(n), target].mean()):
+        return ("you used minus the target's raw logit: a logit is not a log-probability — subtract it from "
+                "logsumexp over the classes, logsumexp(z_n) - z_(n, y_n)")
     return None
 
 
 def check_cross_entropy(fn: Callable) -> None:
     """Week 03: check ``fn(logits, target)``: logits (N, C), target (N,) class indices → mean cross-entropy."""
-    check_function(fn, _F.cross_entropy, _ce_cases(), name=getattr(fn, "__name__", "cross_entropy"),
-                   diagnose=diagnose_cross_entropy, atol=1e-5, rtol=1e-5)
+    shape_hint = ("the shapes do not line up: logsumexp over the classes is along dim=1 and gives one value per "
+                  "sample, shape (N,), like logits[torch.arange(N), target]")
+    check_function(with_error_hint(fn, shape_hint), _F.cross_entropy, _ce_cases(),
+                   name=getattr(fn, "__name__", "cross_entropy"), diagnose=diagnose_cross_entropy, atol=1e-5, rtol=1e-5)
 
 
 def _nll_cases() -> list[Case]:
@@ -632,6 +680,8 @@ def diagnose_nll(got, case: Case, expected) -> str | None:
         return "the sign is flipped: the negative log-likelihood is MINUS the log-probability of the target"
     if _near03(g, _reduce03(-torch.exp(logp)[torch.arange(n), target], red)):
         return "you used probabilities (exp of log_probs); the loss uses the log-probabilities themselves"
+    if g.shape == (n, n) or _near03(g, _reduce03(-logp[:, target], red)):
+        return "log_probs[:, target] picks every target for every sample; use log_probs[torch.arange(N), target]"
     return None
 
 
@@ -641,8 +691,24 @@ def _reduce03(loss: torch.Tensor, reduction: str) -> torch.Tensor:
 
 def check_nll(fn: Callable) -> None:
     """Week 03: check ``fn(log_probs, target, reduction)``: (N, C), (N,) → scalar or (N,) like ``F.nll_loss``."""
-    check_function(fn, _F.nll_loss, _nll_cases(), name=getattr(fn, "__name__", "nll"), diagnose=diagnose_nll,
-                   atol=1e-5, rtol=1e-5)
+    import contextlib
+    import io
+
+    name = getattr(fn, "__name__", "nll")
+    cases = _nll_cases()
+    with contextlib.redirect_stdout(io.StringIO()):  # one confirmation line, printed below
+        check_function(fn, _F.nll_loss, cases, name=name, diagnose=diagnose_nll, atol=1e-5, rtol=1e-5)
+    logp, target = cases[0].args
+    try:
+        fn(logp.clone(), target.clone(), reduction="average")
+    except Exception:  # refused: the graded tests ask for a ValueError that names the allowed values
+        pass
+    else:
+        raise CheckFailed(f"{name} is not right yet on case: reduction='average'\n"
+                          f"  it returned a result for a reduction that does not exist\n"
+                          f"  Hint: raise ValueError(\"reduction must be 'mean', 'sum' or 'none', got ...\") "
+                          f"for any other value")
+    passed(f"{name}: all {len(cases)} cases match the reference, and reduction='average' is refused")
 
 
 def _bce_cases() -> list[Case]:
@@ -674,6 +740,10 @@ def diagnose_bce_with_logits(got, case: Case, expected) -> str | None:
         return "the sign is flipped: BCE is -[y log p + (1 - y) log(1 - p)]"
     if _near03(g, (torch.clamp(x, min=0) - x * (1 - y) + torch.log1p(torch.exp(-x.abs()))).mean()):
         return "you swapped y and 1 - y: the log p term belongs to the positive labels (y = 1)"
+    if _near03(g, (torch.clamp(x, min=0) - x * y + torch.log1p(torch.exp(-x))).mean()):
+        return "the last term needs the absolute value: log1p(exp(-|x|)), i.e. torch.log1p(torch.exp(-x.abs()))"
+    if _near03(g, (-x * y + torch.log1p(torch.exp(-x.abs()))).mean()):
+        return "you left out the first term, max(x, 0) (torch.clamp(x, min=0))"
     if _near03(g, _F.binary_cross_entropy_with_logits(torch.sigmoid(x), y)):
         return "you applied sigmoid to the logits before a loss that applies sigmoid itself (a double sigmoid)"
     if _near03(g, capped) and not _near03(capped, expected):
@@ -713,13 +783,17 @@ def diagnose_ce_gradient(got, case: Case, expected) -> str | None:
         return "you forgot to subtract the one-hot target: gradient = (softmax - one_hot) / N"
     if _near03(g, (torch.softmax(logits, 0) - onehot) / n):
         return "softmax over dim=0 normalises across samples; the classes are along dim=1"
+    if _near03(g, (p - onehot) / c):
+        return "divide by N, the number of samples (logits.shape[0]), not by the number of classes C"
     return None
 
 
 def check_ce_gradient(fn: Callable) -> None:
     """Week 03: check ``fn(logits, target)`` = d mean-CE / d logits, shape (N, C), against autograd."""
     cases = _ce_cases()
-    check_function(fn, _ce_grad_ref, cases, name=getattr(fn, "__name__", "ce_gradient"),
+    one_hot_hint = ("F.one_hot(target) makes only max(target) + 1 columns: pass num_classes=C "
+                    "(C = logits.shape[1]) so that it matches the logits")
+    check_function(with_error_hint(fn, one_hot_hint), _ce_grad_ref, cases, name=getattr(fn, "__name__", "ce_gradient"),
                    diagnose=diagnose_ce_gradient, atol=1e-6, rtol=1e-5)
 
 
@@ -746,6 +820,9 @@ def diagnose_floor(got, case: Case, expected) -> str | None:
                 "[0, 1], at best 1 for the target and 0 for the others")
     if _near03(g, math.log(1 + c / math.e)):
         return "the target is one of the C classes: there are C - 1 others, each contributing e^0 = 1"
+    if _near03(g, math.log(math.e + c - 1)):
+        return ("that is the largest value (target 0, another class 1); the smallest has 1 for the target "
+                "and 0 for the others")
     return None
 
 
@@ -772,6 +849,8 @@ def _diagnose_fixed_loss(got, case: Case, expected) -> str | None:
         return "still the double softmax: pass the raw logits to cross_entropy — it applies log_softmax itself"
     if _near03(got, _F.nll_loss(torch.softmax(logits, 1), target)):
         return "nll_loss expects log-probabilities; you gave it probabilities (use log_softmax, or cross_entropy)"
+    if _near03(got, _F.nll_loss(logits, target)):
+        return "nll_loss expects log-probabilities; you gave it the raw logits (use log_softmax, or cross_entropy)"
     return diagnose_cross_entropy(got, case, expected)
 
 

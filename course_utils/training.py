@@ -192,7 +192,10 @@ class _EpochMeans:
         loss = (torch.stack(self.losses).cpu().double() * w).sum().item() / w.sum().item()
         if not self.metrics:
             return EpochStats(loss, None)
-        m = torch.stack([torch.as_tensor(v).detach().reshape(()).cpu().double() for v in self.metrics])
+        if all(isinstance(v, torch.Tensor) and v.dim() == 0 for v in self.metrics):
+            m = torch.stack(self.metrics).detach().cpu().double()  # one copy for the whole epoch
+        else:  # user metrics may return Python numbers
+            m = torch.tensor([float(v) for v in self.metrics], dtype=torch.float64)
         return EpochStats(loss, (m * w).sum().item() / w.sum().item())
 
 
@@ -203,6 +206,9 @@ def train_one_epoch(model: nn.Module, loss_fn, optimizer: torch.optim.Optimizer,
     ``loader`` yields ``(X, y)``, e.g. X (B, D) and y (B,). Returns the sample-weighted
     mean loss (and metric) over the epoch, measured on each batch before its step.
     """
+    _check_parts(model, loss_fn, optimizer)
+    if optimizer is None:
+        raise TypeError("optimizer must be a torch.optim.Optimizer, got None")
     device = _device_of(model, device)
     metric_fn, _ = _resolve_metric(metric)
     model.train()
@@ -221,6 +227,7 @@ def train_one_epoch(model: nn.Module, loss_fn, optimizer: torch.optim.Optimizer,
 @torch.no_grad()
 def evaluate(model: nn.Module, loss_fn, loader: Iterable, *, metric=None, device=None) -> EpochStats:
     """Mean loss (and metric) over ``loader`` in eval mode without gradients (week 05); restores the mode."""
+    _check_parts(model, loss_fn)
     device = _device_of(model, device)
     metric_fn, _ = _resolve_metric(metric)
     was_training = model.training
@@ -290,16 +297,23 @@ class History:
         return f"History({len(self)} epochs, last: {', '.join(parts)})"
 
 
-def _check_fit_args(model, loss_fn, optimizer, epochs) -> None:
+def _check_parts(model, loss_fn, optimizer=None) -> None:
+    """Clear errors for the usual mix-ups in the arguments of the week-05 loop functions."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable, e.g. nn.CrossEntropyLoss(), got {type(loss_fn).__name__}")
     if isinstance(loss_fn, type):
         raise TypeError(f"loss_fn must be a loss object, not the class: write {loss_fn.__name__}() with brackets")
-    if not isinstance(optimizer, torch.optim.Optimizer):
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, e.g. nn.CrossEntropyLoss(), got {type(loss_fn).__name__}")
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer (e.g. torch.optim.SGD(model.parameters(), lr=0.1)), "
                         f"got {type(optimizer).__name__}")
+
+
+def _check_fit_args(model, loss_fn, optimizer, epochs) -> None:
+    _check_parts(model, loss_fn, optimizer)
+    if optimizer is None:
+        raise TypeError("optimizer must be a torch.optim.Optimizer, got None")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
 

@@ -411,7 +411,8 @@ def one_logit_explorer(logits, index: int, labels=None, *, scale: float = 1.0, l
         ax_p.set_ylim(0, 1.05)
         ax_p.set_xticks(range(z.size), labels, fontsize=8)
         style_axes(ax_p, title="softmax probabilities", xlabel="class", ylabel="probability")
-        ax_p.legend(fontsize=8, loc="upper right", handlelength=1.2)
+        # the "at scale 1" marker is 28 pt wide: shrink it in the legend so it does not run into its label
+        ax_p.legend(fontsize=8, loc="upper right", handlelength=2.0, markerscale=0.5)
         # in the logits panel, clear of the probability bars (which can reach 1 on either side)
         text = ax_z.text(0.98, 0.03, "", transform=ax_z.transAxes, ha="right", va="bottom", fontsize=9)
 
@@ -463,7 +464,11 @@ def landscape_explorer(slices: Mapping[float, dict], *, scale: float | None = No
     keys = sorted(slices)
     if len(keys) < 2:
         raise ValueError("slices must hold at least two half-widths for the slider to move between")
-    step = float(np.min(np.diff(keys)))
+    steps = np.diff(keys)
+    if not np.allclose(steps, steps[0], rtol=1e-6):
+        raise ValueError(f"the half-widths of slices must be equally spaced so that every slider step shows a new "
+                         f"slice, got {keys}")
+    step = float(steps[0])
     scale = keys[len(keys) // 2] if scale is None else scale
 
     def update(scale):
@@ -671,7 +676,7 @@ def true_class_update(p: float) -> dict:
     """
     if not (np.isfinite(p) and 0.0 < p <= 1.0):
         raise ValueError(f"p (probability of the true class) must lie in (0, 1], got {p}")
-    loss = -np.log(p)
+    loss = -np.log(p) + 0.0  # + 0.0 turns -0.0 (at p = 1) into 0.0, so the text never shows "-0.000"
     return {"p": float(p), "loss": float(loss), "loss_bits": float(loss / np.log(2.0)),
             "dloss_dp": float(-1.0 / p), "dloss_dz": float(p - 1.0)}
 

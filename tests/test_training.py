@@ -271,3 +271,31 @@ def test_fit_rejects_bad_arguments(kwargs, exc, pattern):
     args.update(kwargs)
     with pytest.raises(exc, match=pattern):
         fit(**args)
+
+
+def test_train_one_epoch_and_evaluate_reject_bad_arguments():
+    X, y = blobs(n=20)
+    model = mlp()
+    train, val = loaders(X, y)
+    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"):
+        train_one_epoch(model, nn.CrossEntropyLoss(), None, train)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        evaluate("model", nn.CrossEntropyLoss(), val)
+    with pytest.raises(TypeError, match=r"NLLLoss\(\) with brackets"):
+        evaluate(model, nn.NLLLoss, val)
+    with pytest.raises(ValueError, match="no batches"):
+        evaluate(model, nn.CrossEntropyLoss(), [])
+
+
+def test_a_metric_returning_python_floats_is_averaged_by_batch_size():
+    X, y = blobs(n=50)
+    torch.manual_seed(0)
+    model = mlp()
+
+    def first_logit_mean(out, target):  # a plain float, not a tensor
+        return float(out[:, 0].mean())
+
+    stats = evaluate(model, nn.CrossEntropyLoss(), DataLoader(TensorDataset(X, y), batch_size=16),
+                     metric=first_logit_mean)
+    with torch.no_grad():
+        assert stats.metric == pytest.approx(model(X)[:, 0].mean().item(), rel=1e-5)

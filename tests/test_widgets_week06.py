@@ -39,6 +39,8 @@ def test_landscape_update_rejects_bad_slices():
         landscape_update(1.0, {1.0: {"coords": np.zeros(4), "loss": np.ones((4, 4))}})
     with pytest.raises(ValueError, match="at least two half-widths"):
         landscape_explorer(_bowl_slices(scales=(1.0,)), live=False)
+    with pytest.raises(ValueError, match="equally spaced"):
+        landscape_explorer(_bowl_slices(scales=(0.1, 0.25, 0.5)), live=False)
 
 
 def test_landscape_explorer_redraws_in_place_and_is_fast():
@@ -61,9 +63,13 @@ def test_landscape_explorer_redraws_in_place_and_is_fast():
     assert np.median(times) < 0.5  # a slider step only swaps precomputed arrays
 
 
-def test_live_landscape_explorer_has_a_canvas_and_reacts_to_the_slider():
+def test_live_landscape_explorer_has_a_canvas_and_every_slider_step_shows_a_new_slice():
     exp = landscape_explorer(_bowl_slices())
     assert exp.canvas is not None and "course-explorer" in exp.widget._dom_classes
-    exp.sliders["scale"].value = 2.0
-    assert exp.data["scale"] == 2.0
-    assert exp.sliders["scale"].step == pytest.approx(0.5)
+    slider = exp.sliders["scale"]
+    assert slider.step == pytest.approx(0.5)
+    seen = []
+    for k in range(4):  # as a student pressing the arrow key from the left end
+        slider.value = slider.min + k * slider.step
+        seen.append(exp.data["scale"])
+    assert seen == [0.5, 1.0, 1.5, 2.0]

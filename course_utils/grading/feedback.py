@@ -7,12 +7,23 @@ from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import GenerateFeedback
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 from traitlets.config import Config
 
 from .config import quiet_logger
 from .prepare import Context
+
+
+class ShortenTracebacks(NbGraderPreprocessor):
+    """In test cells keep only the error's last line: IPython's traceback quotes the hidden tests around it."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+            for out in cell.outputs:
+                if out.output_type == "error":
+                    out.traceback = [f"{out.ename}: {out.evalue}" if out.evalue else f"{out.ename} (a test failed)"]
+        return cell, resources
 
 
 def feedback_path(out: Path, ctx: Context, student: str) -> Path:
@@ -25,8 +36,8 @@ def generate_feedback(out: Path, ctx: Context, student: str) -> Path:
     cfg.CourseDirectory.root = str(out)
     cfg.CourseDirectory.db_url = ctx.db_url
     cfg.GenerateFeedback.force = True
-    # nbgrader's default feedback shows the hidden tests' source; ours does not (outputs stay).
-    cfg.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+    # nbgrader's default feedback shows the hidden tests' source (in the cell and in tracebacks); ours does not.
+    cfg.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortenTracebacks, CSSHTMLHeaderPreprocessor]
     coursedir = CourseDirectory(config=cfg, log=quiet_logger())
     coursedir.assignment_id, coursedir.student_id = ctx.assignment, student
     GenerateFeedback(coursedir=coursedir, config=cfg, log=quiet_logger()).start()

@@ -30,8 +30,11 @@ def mark_unfinished(nb, problems: list[str]) -> None:
         if status == "ok" and not any(o.output_type == "error" for o in cell.outputs):
             continue
         if not any(o.output_type == "error" for o in cell.outputs):
-            why = "did not run (the kernel died or the time limit was reached)" if status is None else f"status {status}"
-            cell.outputs.append(new_output("error", ename="NotGraded", evalue=why, traceback=[f"NotGraded: {why}"]))
+            if status is None:
+                ename, why = "NotGraded", "the cell did not run (the kernel died or the batch time limit was reached)"
+            else:  # the kernel replied "error" but no traceback was shown: the student silenced it
+                ename, why = "ErrorHidden", f"the cell ended with status {status!r} but its error display was suppressed"
+            cell.outputs.append(new_output("error", ename=ename, evalue=why, traceback=[f"{ename}: {why}"]))
 
 
 def note_failures(nb, problems: list[str]) -> None:

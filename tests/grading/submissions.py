@@ -61,7 +61,7 @@ def duplicated_ids():
     return nb
 
 
-def tests_deleted_and_edited():
+def deleted_and_edited_tests():
     """Wrong sigmoid with its test deleted; wrong predict_binary with its test edited to pass."""
     nb = honest({"ex2_sigmoid": "def sigmoid(z):\n    return z\n",
                  "ex3_predict_binary": "def predict_binary(logits, threshold=0.5):\n    return (logits > 0).long()[:1]\n"})
@@ -161,7 +161,7 @@ def build_all(folder: Path) -> dict[str, float | None]:
     text = nbformat.writes(full)
     add("truncated", text[: len(text) // 2], 0)
     add("other_assignment", other_assignment(), 0)
-    add("tests_deleted", tests_deleted_and_edited(), 10 - 1.5 - 2)
+    add("tests_deleted", deleted_and_edited_tests(), 10 - 1.5 - 2)
     add("stripped_metadata", stripped(), 10)
     add("duplicate_ids", duplicated_ids(), 10)
     add("loop_top_level", honest({"ex1_output_choices": "while True:\n    pass\n" + solved()["ex1_output_choices"]}), 8.5)

@@ -92,6 +92,24 @@ def test_no_solution_or_hidden_test_source_in_feedback(graded):
         assert "10.0 / 10.0" in page if student == "honest_full" else "8.0 / 10.0" in page
 
 
+def test_regrading_one_student_changes_only_that_row(graded, tmp_path):
+    """Re-grade one corrected submission into the same output folder: only that row changes."""
+    from tests.grading.submissions import honest, write
+
+    folder = tmp_path / "resubmitted"
+    write(honest(), folder / "honest_partial.ipynb")
+    cmd = [sys.executable, "-m", "course_utils", "grade", "--assignment", "week01", "--submissions", str(folder),
+           "--out", str(graded["out"]), "--student", "honest_partial", "--timeout", "6", "--memory", "2048"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(graded["out"] / "grades.csv", encoding="utf-8") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert float(rows["honest_partial"]["score"]) == 10
+    assert {s: r["score"] for s, r in rows.items() if s != "honest_partial"} == {
+        s: r["score"] for s, r in graded["rows"].items() if s != "honest_partial"}
+    assert rows["kernel_crash"]["problems"] == graded["rows"]["kernel_crash"]["problems"]
+
+
 def test_batch_time_within_budget(graded):
     print(f"\nhostile batch: {len(graded['expected'])} submissions graded in {graded['seconds']:.1f} s")
     assert graded["seconds"] < 300

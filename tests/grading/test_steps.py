@@ -1,0 +1,99 @@
+"""The grading steps one by one, on notebooks built in memory (no kernel is started here)."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_output
+
+from course_utils.grading.config import load_config
+from course_utils.grading.pipeline import restore_gradebook, setup, snapshot_gradebook
+from course_utils.grading.prepare import GUARD, answered, prepare, read_notebook
+from course_utils.grading.score import mark_unfinished, unguard
+from tests.grading.submissions import ROOT, cell, deleted_and_edited_tests, honest, stripped
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("steps")
+    return setup(load_config(ROOT), "week01", f"sqlite:///{tmp / 'gradebook.db'}", tmp)
+
+
+def ids(nb):
+    return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
+
+
+def test_honest_notebook_keeps_its_order_and_gets_guarded(ctx):
+    problems = []
+    nb = prepare(honest(), ctx, "s1", problems)
+    assert ids(nb) == ctx.ids and not problems
+    graded = [c for c in nb.cells if c.metadata["nbgrader"].get("grade")]
+    assert graded and all(c.source.startswith(GUARD) for c in graded)
+    assert all("### BEGIN HIDDEN TESTS" in c.source for c in graded)  # the hidden tests are back for grading
+
+
+def test_stripped_metadata_is_reattached_to_the_student_answers(ctx):
+    problems = []
+    nb = prepare(stripped(), ctx, "s2", problems)
+    assert ids(nb) == ctx.ids and answered(nb, ctx)
+    assert "argmax(dim=1)" in cell(nb, "ex4_logits_to_classes").source
+    assert "re-attached" in problems[0]
+
+
+def test_deleted_test_goes_back_after_its_answer_and_edited_test_is_restored(ctx):
+    problems = []
+    nb = prepare(deleted_and_edited_tests(), ctx, "s3", problems)
+    assert ids(nb) == ctx.ids
+    assert "check_predict_binary" in cell(nb, "ex3_predict_binary_test").source
+    assert any("deleted test cells restored: ex2_sigmoid_test" in p for p in problems)
+    assert any("edited locked cells restored from the source: ex3_predict_binary_test" in p for p in problems)
+
+
+def test_foreign_and_duplicate_ids(ctx):
+    nb = honest()
+    nb.cells.append(nbformat.from_dict(nbformat.v4.new_code_cell("x = 1")))
+    nb.cells[-1].metadata["nbgrader"] = {"grade": True, "grade_id": "ex9_other", "points": 99, "solution": False,
+                                         "locked": True, "schema_version": 3}
+    nb.cells.append(nbformat.from_dict(dict(cell(nb, "ex2_sigmoid"), id="dup")))
+    problems = []
+    nb = prepare(nb, ctx, "s4", problems)
+    assert ids(nb) == ctx.ids
+    assert any("ex9_other" in p for p in problems) and any("repeated ids" in p for p in problems)
+
+
+def test_notebook_without_answer_cells_is_not_answered(ctx):
+    nb = nbformat.v4.new_notebook(cells=[new_code_cell("print('hello')")])
+    assert not answered(prepare(nb, ctx, "s5", []), ctx)
+
+
+@pytest.mark.parametrize("text", ["", "{", '{"cells": [', "\x00\x01binary", '{"cells": 5}'])
+def test_unreadable_files_give_a_reason(tmp_path, text):
+    path = tmp_path / "x.ipynb"
+    path.write_text(text)
+    nb, why = read_notebook(path)
+    assert nb is None and why.startswith("not a readable notebook")
+
+
+def test_cells_that_did_not_finish_score_zero():
+    """A silenced traceback (status error, no error output) and a cell that never ran both get an error."""
+    silenced, never, fine = (new_code_cell(GUARD + "x"), new_code_cell("y"), new_code_cell("z"))
+    for c, status in ((silenced, "error"), (fine, "ok")):
+        c.metadata["course_grading"] = {"status": status}
+    for c in (silenced, never, fine):
+        c.metadata["nbgrader"] = {"grade": True, "grade_id": c.source, "points": 1}
+    fine.outputs.append(new_output("stream", name="stdout", text="ok\n"))
+    nb = nbformat.v4.new_notebook(cells=[silenced, never, fine])
+    mark_unfinished(nb, [])
+    unguard(nb)
+    assert [any(o.output_type == "error" for o in c.outputs) for c in nb.cells] == [True, True, False]
+    assert silenced.source == "x" and "course_grading" not in fine.metadata
+
+
+def test_gradebook_restored_after_tampering(tmp_path):
+    db = tmp_path / "gradebook.db"
+    db.write_bytes(b"original")
+    snap = snapshot_gradebook(f"sqlite:///{db}")
+    assert restore_gradebook(f"sqlite:///{db}", snap)
+    db.write_bytes(b"tampered")
+    assert not restore_gradebook(f"sqlite:///{db}", snap)
+    assert db.read_bytes() == b"original"
