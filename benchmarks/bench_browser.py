@@ -33,7 +33,7 @@ GOAL_UPDATE_MS, GOAL_BROWSER_MS = 30.0, 300.0
 MARK = "@@bench@@"
 # Runs in the notebook's kernel after its last cell: times every live Explorer without a browser.
 KERNEL_BENCH = f'''
-import gc as _gc, json as _json, statistics as _st, time as _time
+import gc as _gc, json as _json, statistics as _st, time as _time, warnings as _warnings
 import numpy as _np
 from course_utils.widgets import Explorer as _Explorer
 
@@ -55,7 +55,10 @@ def _bench(exp, steps={STEPS}):
     return {{"title": exp.title, "sliders": [s.description for s in exp.sliders.values()], "n": len(t_update),
              "update_ms": _st.median(t_update), "full_ms": _st.median(t_full)}}
 
-print("{MARK}" + _json.dumps([_bench(o) for o in _gc.get_objects() if isinstance(o, _Explorer)]))
+with _warnings.catch_warnings():  # isinstance() on some lazy torch objects warns
+    _warnings.simplefilter("ignore")
+    _found = [o for o in _gc.get_objects() if isinstance(o, _Explorer)]
+print("{MARK}" + _json.dumps([_bench(o) for o in _found]))
 '''
 
 
@@ -73,7 +76,7 @@ def kernel_times(path: Path) -> list[dict]:
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     text = "".join(o.text for o in nb.cells[-1].outputs if o.output_type == "stream" and o.name == "stdout")
     try:
-        return json.loads(text.split(MARK, 1)[1])
+        return json.loads(text.rsplit(MARK, 1)[1].splitlines()[0])
     except (IndexError, ValueError) as err:
         raise RuntimeError(f"no timings from {path.name}; the kernel printed:\n{text[:2000]}") from err
 
@@ -114,15 +117,16 @@ def _times_in_page_kernel(page) -> list[dict]:
         let out = '';
         const future = kernel.requestExecute({code, store_history: false});
         future.onIOPub = m => {
-            if (m.header.msg_type === 'stream') out += m.content.text;
+            if (m.header.msg_type === 'stream' && m.content.name === 'stdout') out += m.content.text;
             if (m.header.msg_type === 'error') out += m.content.ename + ': ' + m.content.evalue;
         };
         await future.done;
         return out;
     }""", KERNEL_BENCH)
-    if MARK not in text:
-        raise RuntimeError(f"no timings from the kernel; it printed:\n{text[-2000:]}")
-    return json.loads(text.split(MARK, 1)[1].splitlines()[0])
+    try:
+        return json.loads(text.rsplit(MARK, 1)[1].splitlines()[0])
+    except (IndexError, ValueError) as err:
+        raise RuntimeError(f"no timings from the kernel; it printed:\n{text[-3000:]}") from err
 
 
 def _notebook_latencies(page, lab, path: Path) -> list[dict]:

@@ -701,8 +701,12 @@ def check_nll(fn: Callable) -> None:
     logp, target = cases[0].args
     try:
         fn(logp.clone(), target.clone(), reduction="average")
-    except Exception:  # refused: the graded tests ask for a ValueError that names the allowed values
+    except ValueError:  # refused, as the graded tests ask
         pass
+    except Exception as exc:
+        raise CheckFailed(f"{name} refused reduction='average' with {type(exc).__name__}, not ValueError\n"
+                          f"  Hint: check the value first and raise ValueError(\"reduction must be 'mean', "
+                          f"'sum' or 'none', got ...\")") from None
     else:
         raise CheckFailed(f"{name} is not right yet on case: reduction='average'\n"
                           f"  it returned a result for a reduction that does not exist\n"

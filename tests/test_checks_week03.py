@@ -83,6 +83,8 @@ def test_check_cross_entropy_hints(fn, hint):
 
 # --------------------------------------------------------------------------- NLL with reductions
 def nll_right(log_probs, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     per = -log_probs[torch.arange(len(target)), target]
     return {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction]
 
@@ -234,3 +236,14 @@ def test_check_double_softmax_fix_passes_with_one_line(capsys):
 def test_check_double_softmax_fix_hints(args, hint):
     with pytest.raises(CheckFailed, match=hint):
         check_double_softmax_fix(*args)
+
+
+def nll_keyerror_on_bad_reduction(log_probs, target, reduction="mean"):
+    per = -log_probs[torch.arange(len(target)), target]
+    return {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction]
+
+
+def test_nll_check_requires_valueerror_for_unknown_reduction():
+    """Does a KeyError for reduction='average' fail the visible check, as it fails the graded test?"""
+    with pytest.raises(CheckFailed, match="not ValueError"):
+        check_nll(nll_keyerror_on_bad_reduction)

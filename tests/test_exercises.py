@@ -83,6 +83,13 @@ def test_exercises_are_up_to_date(week):
         assert not stale, f"exercises/{week}/ is stale ({', '.join(stale)}): run {FIX.format(week=week)}"
 
 
+def test_generating_leaves_the_course_configuration_alone(tmp_path):
+    """Releasing several weeks in one process must not carry one week's temporary paths into the next."""
+    before = repr(CFG.CourseDirectory)
+    generate(CFG, WEEKS[0], tmp_path / "out")
+    assert repr(CFG.CourseDirectory) == before
+
+
 def _differences(cmp: filecmp.dircmp, prefix: str = "") -> list[str]:
     out = [f"{prefix}{n} missing" for n in cmp.left_only] + [f"{prefix}{n} extra" for n in cmp.right_only]
     _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)

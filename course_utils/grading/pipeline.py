@@ -177,6 +177,6 @@ def grade_batch(*, assignment: str, submissions, out, timeout: float = 60, memor
     per = sum(seconds) / len(seconds) if seconds else 0.0
     print(f"\nstudent code ran {'with' if isolation == 'isolated' else 'WITHOUT'} hidden solutions/gradebook "
           f"and a read-only course folder (Linux mount namespaces{'' if isolation == 'isolated' else ' unavailable'})")
-    print(f"graded {len(subs)} submissions in {total:.0f} s ({per:.1f} s of kernel time each, {jobs} at a time)")
+    print(f"graded {len(subs)} submissions in {total:.0f} s ({per:.1f} s per executed submission, {jobs} at a time)")
     print(f"gradebook: {db_url}\ngrades:    {out / 'grades.csv'}\nfeedback:  {out / 'feedback'}/<student>/{assignment}/")
     return 0

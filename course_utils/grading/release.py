@@ -5,6 +5,7 @@ Deterministic (same input, same bytes), no gradebook written, no outputs, python
 
 from __future__ import annotations
 
+import copy
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,7 +27,7 @@ def generate(cfg: Config, assignment: str, dest_root: Path, *, db_url: str | Non
     Without ``db_url`` no gradebook is touched: SaveCells (the one step that writes cells to the
     database) is left out, so releasing never creates a gradebook.db in the repository.
     """
-    cfg = Config(cfg)
+    cfg = copy.deepcopy(cfg)  # Config(cfg) would share the nested CourseDirectory section with the caller
     cfg.CourseDirectory.release_directory = str(dest_root)  # absolute: os.path.join keeps it
     cfg.GenerateAssignment.force = True
     if db_url is None:
