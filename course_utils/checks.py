@@ -884,6 +884,38 @@ def _residual04(case: Case) -> torch.Tensor:
     return case.args[0].double() - case.args[1].double()
 
 
+def _require_tensor04(fn: Callable, name: str, args: tuple) -> None:
+    """Week 04: fail with a hint when ``fn(*args)`` returns a Python number instead of a tensor."""
+    try:
+        got = fn(*_clone(args))
+    except Exception:  # noqa: BLE001 — check_function reports errors with the case that caused them
+        return
+    if isinstance(got, (int, float, np.number)) and not isinstance(got, bool):
+        raise CheckFailed(f"{name} returned a Python number ({got!r}), not a tensor\n  Hint: return the 0-dim "
+                          "tensor itself — .item(), float() or math.sqrt cut the result off from autograd, "
+                          "and training needs its gradient (use torch.sqrt for a square root)")
+
+
+ERROR_HINTS04 = {
+    "Boolean value of Tensor": ("`if` on a tensor with several elements cannot decide element by element — "
+                                "use torch.where(condition, value_if_true, value_if_false)"),
+    "a batch of one": (".squeeze() removes *every* size-1 dimension, so (1, 1) becomes a 0-dim tensor, not (1,) — "
+                       "use .squeeze(-1) to remove only the last one"),
+}
+
+
+def _with_error_hints04(check: Callable, *args, **kwargs) -> None:
+    """Week 04: run ``check(*args, **kwargs)``; if its message has no hint but matches ERROR_HINTS04, add one."""
+    try:
+        check(*args, **kwargs)
+    except CheckFailed as exc:
+        msg = str(exc)
+        hint = next((h for key, h in ERROR_HINTS04.items() if key in msg), None)
+        if hint is None or "Hint:" in msg:
+            raise
+        raise CheckFailed(f"{msg}\n  Hint: {hint}") from None
+
+
 def regression_cases(*, with_zero: bool = False) -> list[Case]:
     """Week 04: (pred, target) pairs: the worked example, a batch, one sample, 2-D, large residuals."""
     g = torch.Generator().manual_seed(4)
@@ -934,18 +966,21 @@ def diagnose_regression(got, case: Case, expected) -> str | None:
 
 def check_mae(fn: Callable) -> None:
     """Week 04 exercise: ``fn(pred, target)`` must equal torch.nn.L1Loss() (mean |pred - target|)."""
+    _require_tensor04(fn, "mae", regression_cases()[0].args)
     check_function(fn, lambda p, t: torch.nn.functional.l1_loss(p, t), regression_cases(), name="mae",
                    diagnose=diagnose_regression, rtol=1e-5)
 
 
 def check_mse(fn: Callable) -> None:
     """Week 04 exercise: ``fn(pred, target)`` must equal torch.nn.MSELoss() (mean (pred - target)²)."""
+    _require_tensor04(fn, "mse", regression_cases()[0].args)
     check_function(fn, lambda p, t: torch.nn.functional.mse_loss(p, t), regression_cases(), name="mse",
                    diagnose=diagnose_regression, rtol=1e-5)
 
 
 def check_rmse(fn: Callable) -> None:
     """Week 04 exercise: ``fn(pred, target)`` must equal sqrt(torch.nn.MSELoss()(pred, target))."""
+    _require_tensor04(fn, "rmse", regression_cases()[0].args)
     check_function(fn, lambda p, t: torch.nn.functional.mse_loss(p, t).sqrt(), regression_cases(), name="rmse",
                    diagnose=diagnose_regression, rtol=1e-5)
 
@@ -1002,15 +1037,18 @@ def _expect_value_error(fn: Callable, name: str, args: tuple, what: str, word: s
                               f"say which argument is wrong\n  Hint: mention {word!r} in the message") from None
         return
     except Exception as exc:
-        raise CheckFailed(f"{name} raised {type(exc).__name__} for {what}; raise a ValueError instead") from None
+        raise CheckFailed(f"{name} raised {type(exc).__name__} for {what}; raise a ValueError instead\n  Hint: "
+                          f"test the input yourself before computing, then `raise ValueError(...)` naming {word!r}"
+                          ) from None
     raise CheckFailed(f"{name} accepted {what} without complaint\n  Hint: check the argument first and "
                       f"`raise ValueError(...)` with a message naming {word!r}")
 
 
 def check_huber(fn: Callable) -> None:
     """Week 04 exercise: ``fn(pred, target, delta)`` must equal torch.nn.HuberLoss(delta=delta) and refuse delta <= 0."""
-    check_function(fn, lambda p, t, d: torch.nn.functional.huber_loss(p, t, delta=d), huber_cases(), name="huber",
-                   diagnose=diagnose_huber, rtol=1e-5)
+    _require_tensor04(fn, "huber", huber_cases()[0].args)
+    _with_error_hints04(check_function, fn, lambda p, t, d: torch.nn.functional.huber_loss(p, t, delta=d),
+                        huber_cases(), name="huber", diagnose=diagnose_huber, rtol=1e-5)
     two = (torch.tensor([1.0, 2.0]), torch.zeros(2))
     _expect_value_error(fn, "huber", (*two, -1.0), "a negative delta (-1.0)", "delta")
     _expect_value_error(fn, "huber", (*two, 0.0), "delta = 0", "delta")
@@ -1039,6 +1077,12 @@ def diagnose_grad(got, case: Case, expected, *, loss: str) -> str | None:
         return "d(r²)/dr = 2r: you dropped the factor 2"
     if loss == "mse" and _matches(got, exp_t / n) and n > 1:
         return "you divided by N twice"
+    got_t = _as_tensor(got)
+    if loss == "mae" and got_t is not None and torch.isnan(got_t).any():
+        return "r / |r| is 0 / 0 = NaN where the residual is exactly 0: torch.sign(r) gives 0 there"
+    same_shape = got_t is not None and got_t.shape == r.shape
+    if loss == "mae" and same_shape and (r == 0).any() and _matches(got_t[r != 0], exp_t[r != 0]):
+        return "where the residual is exactly 0 the slope must be 0 (as PyTorch uses; torch.sign gives it)"
     if loss == "huber":
         delta = float(case.args[2])
         if _matches(got, r / n):
@@ -1080,10 +1124,18 @@ def check_loss_choice(choice: str, slope_errors: dict, x: torch.Tensor, y: torch
     if not isinstance(slope_errors, dict) or set(slope_errors) != {"mse", "mae", "huber"}:
         raise CheckFailed('slope_errors must be a dict with the keys "mse", "mae" and "huber"')
     for loss, got in slope_errors.items():
-        want = abs(best_line(x, y, loss).w - true_slope)
+        if isinstance(got, np.number) or (isinstance(got, (torch.Tensor, np.ndarray)) and got.ndim == 0):
+            got = float(got)  # a 0-dim tensor or NumPy scalar holds one number: accept it
+        w = best_line(x, y, loss).w
+        want = abs(w - true_slope)
         if not isinstance(got, (int, float)) or isinstance(got, bool) or not math.isclose(got, want, abs_tol=0.02):
-            hint = ("\n  Hint: the error is |fitted slope − true slope|, a positive number" if isinstance(got, (int, float))
-                    and math.isclose(abs(got), want, abs_tol=0.02) else
+            number = isinstance(got, (int, float)) and not isinstance(got, bool)
+            hint = ("\n  Hint: store one plain number per loss, e.g. abs(best_line(x, y, loss).w - true_slope)"
+                    if not number else
+                    "\n  Hint: the error is |fitted slope − true slope|, a positive number"
+                    if math.isclose(abs(got), want, abs_tol=0.02) else
+                    "\n  Hint: that is the fitted slope w itself; subtract the true slope and take abs()"
+                    if math.isclose(got, w, abs_tol=0.02) else
                     "\n  Hint: fit the line under this loss (e.g. best_line(x, y, loss)) and compare its slope w")
             raise CheckFailed(f'slope_errors["{loss}"] = {got!r} is not the slope error of the {loss.upper()} fit{hint}')
     if choice not in slope_errors:
@@ -1129,7 +1181,8 @@ def check_safe_mse(fn: Callable) -> None:
     def reference(out, target):
         return torch.nn.functional.mse_loss(out.reshape(target.shape), target)
 
-    check_function(fn, reference, cases, name="safe_mse", diagnose=diagnose_safe_mse, rtol=1e-5)
+    _with_error_hints04(check_function, fn, reference, cases, name="safe_mse", diagnose=diagnose_safe_mse,
+                        rtol=1e-5)
     _expect_value_error(fn, "safe_mse", (torch.zeros(5, 1), torch.zeros(4)), "output (5, 1) with targets (4,)", "shape")
     _expect_value_error(fn, "safe_mse", (torch.zeros(3, 2), torch.zeros(3)), "output (3, 2) with targets (3,)", "shape")
     passed("safe_mse: refuses shapes that cannot be matched, with a message about the shapes")

@@ -574,8 +574,10 @@ def huber_explorer(*, delta: float = 1.0, live: bool = True) -> Explorer:
         edges[0].set_label("±δ")
         ax_l.set_ylim(0, 0.5 * d["r"][-1] ** 2)
         ax_g.set_ylim(-d["r"][-1], d["r"][-1])
-        style_axes(ax_l, title="Huber loss", xlabel="residual r = prediction − target", ylabel="loss")
-        style_axes(ax_g, title="Its derivative", xlabel="residual r = prediction − target", ylabel="d loss / d r")
+        style_axes(ax_l, title="Huber loss", xlabel="residual r = prediction − target (target units)",
+                   ylabel="loss")
+        style_axes(ax_g, title="Its derivative", xlabel="residual r = prediction − target (target units)",
+                   ylabel="d loss / d r")
         ax_l.legend(loc="upper center", fontsize=8)
         ax_g.legend(loc="upper left", fontsize=8)
         text = ax_g.text(0.97, 0.03, "", transform=ax_g.transAxes, ha="right", va="bottom", fontsize=8)
