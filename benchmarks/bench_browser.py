@@ -55,9 +55,15 @@ def _bench(exp, steps={STEPS}):
     return {{"title": exp.title, "sliders": [s.description for s in exp.sliders.values()], "n": len(t_update),
              "update_ms": _st.median(t_update), "full_ms": _st.median(t_full)}}
 
-with _warnings.catch_warnings():  # isinstance() on some lazy torch objects warns
+def _is_explorer(o):
+    try:  # isinstance() on lazy torch objects warns, on dead weak proxies raises
+        return isinstance(o, _Explorer)
+    except ReferenceError:
+        return False
+
+with _warnings.catch_warnings():
     _warnings.simplefilter("ignore")
-    _found = [o for o in _gc.get_objects() if isinstance(o, _Explorer)]
+    _found = [o for o in _gc.get_objects() if _is_explorer(o)]
 print("{MARK}" + _json.dumps([_bench(o) for o in _found]))
 '''
 
@@ -98,6 +104,8 @@ def browser_times(paths: list[Path]) -> tuple[dict[str, list[dict]], dict[str, l
                     try:
                         found[path.name] = _notebook_latencies(page, lab, path)
                         kernel[path.name] = _times_in_page_kernel(page)
+                    except Exception as err:  # one broken notebook must not hide the others' numbers
+                        print(f"  {path.name} failed: {str(err)[:500]}", flush=True)
                     finally:
                         page.close()
                         bu.shutdown_sessions(lab)

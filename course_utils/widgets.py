@@ -481,7 +481,7 @@ def landscape_explorer(slices: Mapping[float, dict], *, scale: float | None = No
         im = ax_map.imshow(d["log_loss"], origin="lower", extent=d["extent"], cmap="viridis", aspect="equal")
         ax_map.plot([0], [0], marker="*", color=PALETTE["orange"], ms=12, ls="none", label="trained model")
         cbar = fig.colorbar(im, ax=ax_map, label=f"log10({what})")
-        cbar.locator, cbar.formatter = MaxNLocator(5), FormatStrFormatter("%.2f")  # narrow ranges stay legible
+        cbar.locator, cbar.formatter = MaxNLocator(4), FormatStrFormatter("%.2f")  # narrow ranges stay legible
         cbar.update_ticks()
         style_axes(ax_map, title="Loss on a random 2-D slice", xlabel="step a along direction 1 (filter-normalised)",
                    ylabel="step b along direction 2")
@@ -491,8 +491,8 @@ def landscape_explorer(slices: Mapping[float, dict], *, scale: float | None = No
         (lb,) = ax_cut.plot(d["coords"], np.log10(d["section_b"]), color=PALETTE["vermillion"], ls="--",
                             label="along direction 2 (a = 0)")
         for ax in (ax_map, ax_cut):
-            ax.xaxis.set_major_locator(MaxNLocator(5))
-        ax_map.yaxis.set_major_locator(MaxNLocator(5))
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax_map.yaxis.set_major_locator(MaxNLocator(4))
         style_axes(ax_cut, title="Cross-sections through the trained model", xlabel="step along the direction",
                    ylabel=f"log10({what})")
         ax_cut.yaxis.tick_right()  # keeps the axis label clear of the colour bar at every half-width

@@ -50,11 +50,12 @@ def find_submissions(folder: Path, assignment: str) -> list[Submission]:
             path, problems = entry, []
         else:
             continue
-        student = base = safe_id(entry.stem if entry.is_file() else entry.name)
+        name = entry.name if entry.is_dir() else entry.stem
+        student = base = safe_id(name)
         n = 2
         while student in found:  # "anna.ipynb" and "anna/": keep both, never overwrite one with the other
             student, n = f"{base}-{n}", n + 1
-        if student != entry.stem and entry.is_file() or entry.is_dir() and student != entry.name:
+        if student != name:
             problems.append(f"handed in as {entry.name!r}; graded as student id {student!r}")
         found[student] = Submission(student, path, problems)
     if not found:

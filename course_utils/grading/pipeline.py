@@ -1,7 +1,7 @@
 """The grading pipeline: ``python -m course_utils grade`` = these steps, in this order.
 
-1. setup     — the assignment and its test cells go into the gradebook (nbgrader GenerateAssignment)
-2. collect   — one notebook per student from the submissions folder
+1. collect   — one notebook per student from the submissions folder
+2. setup     — the assignment and its test cells go into the gradebook (nbgrader GenerateAssignment)
 3. prepare   — per student, in the grader's process: read, repair metadata, restore test cells
 4. sandbox   — per student, in its own process and kernel: execute under time/memory/output limits
 5. score     — per student, in the grader's process: nbgrader's LimitOutput + SaveAutoGrades
@@ -78,8 +78,11 @@ def keep_copy(sub: Submission, ctx: Context, out: Path) -> None:
     """The file as handed in, where nbgrader's tools look for it: submitted/<student>/<assignment>/."""
     dest = out / "submitted" / sub.student / ctx.assignment / f"{ctx.notebook}.ipynb"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if sub.path is not None:
-        shutil.copyfile(sub.path, dest)
+    try:
+        if sub.path is not None:
+            shutil.copyfile(sub.path, dest)
+    except OSError as exc:  # a dangling link, an unreadable file: read_notebook will say why it scores 0
+        sub.problems.append(f"could not copy the file ({type(exc).__name__})")
 
 
 def prepare_one(sub: Submission, ctx: Context, out: Path):
@@ -92,17 +95,28 @@ def prepare_one(sub: Submission, ctx: Context, out: Path):
             nb = prepare(nb, ctx, sub.student, sub.problems)
         except Exception as exc:  # metadata nbgrader cannot digest: retry as if it had been stripped
             sub.problems.append(f"nbgrader metadata unusable ({type(exc).__name__}); matched cells by content")
-            nb, _ = read_notebook(sub.path)
-            for cell in nb.cells:
-                cell.metadata.pop("nbgrader", None)
-            nb = prepare(nb, ctx, sub.student, sub.problems)
-        if answered(nb, ctx):
+            nb = _prepare_stripped(sub, ctx)
+        if nb is not None and answered(nb, ctx):
             return nb
-        why = f"none of {ctx.assignment}'s answer cells found (the notebook of another assignment?)"
-    sub.problems.append(why)
+        if nb is not None:
+            why = f"none of {ctx.assignment}'s answer cells found (the notebook of another assignment?)"
+    if why:
+        sub.problems.append(why)
     zero_submission(ctx, sub.student)
     write_plain_feedback(out, ctx, sub.student, sub.problems)
     return None
+
+
+def _prepare_stripped(sub: Submission, ctx: Context):
+    """Second try for a notebook whose nbgrader metadata broke a step: drop it all and match cells by content."""
+    try:
+        nb, _ = read_notebook(sub.path)
+        for cell in nb.cells:
+            cell.metadata.pop("nbgrader", None)
+        return prepare(nb, ctx, sub.student, sub.problems)
+    except Exception as exc:
+        sub.problems.append(f"could not be prepared for grading ({type(exc).__name__}: {str(exc)[:100]})")
+        return None
 
 
 def finish_one(sub: Submission, ctx: Context, out: Path, prepared, result) -> None:
@@ -120,7 +134,7 @@ def finish_one(sub: Submission, ctx: Context, out: Path, prepared, result) -> No
 
 
 def run_steps(cfg, assignment, db_url, tmp: Path, subs, out: Path, timeout, memory_mb, jobs):
-    """Steps 1 and 3-6 (collect is done); returns the context, the isolation probe and kernel seconds."""
+    """Steps 2-6 (collect is done); returns the context, the isolation probe and seconds per sandbox run."""
     ctx = setup(cfg, assignment, db_url, tmp)
     box = make_sandbox(tmp / "sandbox", memory_mb, hidden_paths(cfg, out, db_url))
     isolation = box.probe()

@@ -2,8 +2,8 @@
 
 The scratch folder holds a copy of course_utils (so the kernel imports the helpers from there, not
 from the course repository), a kernelspec that starts `course_utils.grading.kernel` (memory and
-file-size caps), and per student a fresh empty working folder that is also HOME. The grader's
-environment is passed on without anything that points at the gradebook or the repository.
+file-size caps), and per student a fresh empty working folder that is also HOME. Of the grader's
+environment only a short list of harmless variables is passed on.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import nbformat
 
 from .config import ROOT, isolated_env
 
-DROP_ENV = ("VIRTUAL_ENV", "PWD", "OLDPWD", "COURSE_GRADEBOOK_URL", "PYTHONSTARTUP", "JUPYTER_PATH", "PYTHONPATH")
+# Only these variables of the grader's environment reach student code (no tokens, no paths to the course).
+KEEP_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "SYSTEMROOT", "TMPDIR", "USER", "LOGNAME")
 
 
 @dataclass
@@ -36,7 +37,8 @@ class Sandbox:
     max_output: int = 100_000
 
     def env(self, home: Path) -> dict[str, str]:
-        env = {k: v for k, v in isolated_env(home).items() if k not in DROP_ENV}
+        env = {k: v for k, v in isolated_env(home).items()
+               if k in KEEP_ENV or k.startswith(("LC_", "JUPYTER_", "IPYTHON", "MPL")) or k == "HOME"}
         env.update(
             PYTHONPATH=str(self.root / "lib"), JUPYTER_PATH=str(self.root / "share"),
             COURSE_GRADER_MEMORY_MB=str(self.memory_mb), COURSE_DEVICE="cpu", CUDA_VISIBLE_DEVICES="",

@@ -1,7 +1,7 @@
 """Step `score`: from the executed notebook to points in the gradebook (grader's process only).
 
 Order matters: test cells that did not finish get an error output (so nbgrader scores them 0)
-→ the guard line is removed → nbgrader's LimitOutput and SaveAutoGrades → the autograded notebook
+→ results published in test cells lose their partial-credit meaning → the guard line is removed → nbgrader's LimitOutput and SaveAutoGrades → the autograded notebook
 is written where nbgrader's feedback step expects it.
 """
 
@@ -35,6 +35,17 @@ def mark_unfinished(nb, problems: list[str]) -> None:
             else:  # the kernel replied "error" but no traceback was shown: the student silenced it
                 ename, why = "ErrorHidden", f"the cell ended with status {status!r} but its error display was suppressed"
             cell.outputs.append(new_output("error", ename=ename, evalue=why, traceback=[f"{ename}: {why}"]))
+
+
+def no_partial_credit(nb) -> None:
+    """nbgrader reads an execute_result in a test cell as partial credit, even before an error; student code
+    can publish one (``get_ipython().displayhook(1.5)``), so in test cells it becomes a plain display."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+            for out in cell.outputs:
+                if out.output_type == "execute_result":
+                    out.output_type = "display_data"
+                    out.pop("execution_count", None)
 
 
 def note_failures(nb, problems: list[str]) -> None:
@@ -94,6 +105,7 @@ def write_autograded(nb, out: Path, ctx: Context, student: str) -> Path:
 def score(nb, ctx: Context, student: str, out: Path, problems: list[str]) -> Path:
     """The whole step for an executed notebook; returns the autograded notebook's path."""
     mark_unfinished(nb, problems)
+    no_partial_credit(nb)
     note_failures(nb, problems)
     unguard(nb)
     nb = save_grades(nb, ctx, student)

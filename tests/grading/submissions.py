@@ -98,6 +98,7 @@ ip.set_custom_exc((BaseException,), lambda *a, **k: None)
 sys.excepthook = lambda *a: None
 builtins.AssertionError = type("AssertionError", (Exception,), {})
 def sigmoid(z):
+    get_ipython().displayhook(1.5)  # nbgrader reads a result in a test cell as partial credit
     return z
 """
 
@@ -112,6 +113,7 @@ for _pid in (os.getppid(), os.getpid()):
     try:
         _ppid = int(open(f"/proc/{_pid}/stat").read().split(")")[1].split()[1])
         _args = open(f"/proc/{_ppid}/cmdline").read().split("\\0")
+        _places.append(os.readlink(f"/proc/{_ppid}/cwd"))  # where the grader was started: the course?
         if "--out" in _args:
             _places.append(os.path.join(os.readlink(f"/proc/{_ppid}/cwd"), _args[_args.index("--out") + 1]))
     except (OSError, IndexError, ValueError):
@@ -134,6 +136,7 @@ for _f in sorted(set(_found)):
             _db.commit()
         except Exception:
             pass
+print("cheat found:", sorted(set(_found)), dict(os.environ))
 if "sigmoid" not in globals():
     def sigmoid(z):
         return z
@@ -161,6 +164,8 @@ def build_all(folder: Path) -> dict[str, float | None]:
     text = nbformat.writes(full)
     add("truncated", text[: len(text) // 2], 0)
     add("other_assignment", other_assignment(), 0)
+    (folder / "dangling_link.ipynb").symlink_to(folder / "nowhere.ipynb")  # an LMS export gone wrong
+    expected["dangling_link"] = 0
     add("tests_deleted", deleted_and_edited_tests(), 10 - 1.5 - 2)
     add("stripped_metadata", stripped(), 10)
     add("duplicate_ids", duplicated_ids(), 10)

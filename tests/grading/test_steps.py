@@ -9,7 +9,7 @@ from nbformat.v4 import new_code_cell, new_output
 from course_utils.grading.config import load_config
 from course_utils.grading.pipeline import restore_gradebook, setup, snapshot_gradebook
 from course_utils.grading.prepare import GUARD, answered, prepare, read_notebook
-from course_utils.grading.score import mark_unfinished, unguard
+from course_utils.grading.score import mark_unfinished, no_partial_credit, unguard
 from tests.grading.submissions import ROOT, cell, deleted_and_edited_tests, honest, stripped
 
 
@@ -87,6 +87,22 @@ def test_cells_that_did_not_finish_score_zero():
     unguard(nb)
     assert [any(o.output_type == "error" for o in c.outputs) for c in nb.cells] == [True, True, False]
     assert silenced.source == "x" and "course_grading" not in fine.metadata
+
+
+def test_a_published_result_cannot_buy_points():
+    """nbgrader would give full credit for any execute_result met before the error; after our step it gives 0."""
+    from nbgrader.utils import determine_grade
+
+    cheat = new_code_cell("check(sigmoid)")
+    cheat.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "t", "points": 1.5}
+    cheat.metadata["course_grading"] = {"status": "error"}
+    cheat.outputs = [new_output("execute_result", data={"text/plain": "1.5"}, execution_count=3),
+                     new_output("error", ename="CheckFailed", evalue="wrong", traceback=[])]
+    assert determine_grade(cheat)[0] == 1.5  # nbgrader alone is fooled
+    score_steps = nbformat.v4.new_notebook(cells=[cheat])
+    mark_unfinished(score_steps, [])
+    no_partial_credit(score_steps)
+    assert determine_grade(score_steps.cells[0])[0] == 0
 
 
 def test_gradebook_restored_after_tampering(tmp_path):
