@@ -4,21 +4,11 @@ This file sits at the repository root so that it applies to the unit tests and t
 nbval's collection of ``notebooks/`` and ``solutions/`` alike.
 """
 
-import os
-import tempfile
-
-_ISOLATED = ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR")
+from course_utils.jupyter_env import isolate_this_process
 
 
 def pytest_configure(config):
-    base = tempfile.mkdtemp(prefix="course-test-home-")
-    for var in _ISOLATED:
-        path = os.path.join(base, var.lower())
-        os.makedirs(path, exist_ok=True)
-        os.environ[var] = path
-    # The kernel's debugger otherwise warns about frozen modules on every start.
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    os.environ.setdefault("PYTHONHASHSEED", "0")
+    isolate_this_process("course-test-home-")
 
 
 # Notebooks under tests/ are fixtures (deliberately broken explorers, hostile submissions):

@@ -8,24 +8,17 @@ and prints both with their ratio. Usage: python benchmarks/bench_nbval.py [NOTEB
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
+from course_utils.jupyter_env import isolate_this_process
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def isolate() -> None:
-    base = tempfile.mkdtemp(prefix="course-bench-")
-    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
-        os.environ[var] = os.path.join(base, var.lower())
-        os.makedirs(os.environ[var], exist_ok=True)
 
 
 def floor_seconds(path: Path) -> float:
@@ -46,7 +39,7 @@ def nbval_seconds(path: Path) -> tuple[float, bool]:
 
 
 def main(argv: list[str]) -> int:
-    isolate()
+    isolate_this_process("course-bench-")
     paths = [Path(p).resolve() for p in argv] or sorted((ROOT / "notebooks").glob("week*.ipynb")) + sorted(
         (ROOT / "solutions").glob("week*/*.ipynb"))
     print(f"{'notebook':48s} {'floor s':>8s} {'nbval s':>8s} {'ratio':>6s}  result")

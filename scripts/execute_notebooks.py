@@ -8,25 +8,16 @@ Jupyter/IPython/matplotlib settings kept in a temporary folder.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
+from course_utils.jupyter_env import isolate_this_process
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def isolated_env() -> None:
-    base = tempfile.mkdtemp(prefix="course-exec-home-")
-    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
-        os.environ[var] = os.path.join(base, var.lower())
-        os.makedirs(os.environ[var], exist_ok=True)
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    os.environ.setdefault("PYTHONHASHSEED", "0")
 
 
 def find(paths: list[str]) -> list[Path]:
@@ -51,7 +42,7 @@ def execute(path: Path, timeout: int = 600) -> float:
 
 
 def main(argv: list[str]) -> int:
-    isolated_env()
+    isolate_this_process("course-exec-")
     for path in find(argv or ["notebooks", "solutions"]):
         print(f"executing {path} ...", end=" ", flush=True)
         print(f"{execute(path):.1f} s")

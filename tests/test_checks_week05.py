@@ -14,14 +14,7 @@ from course_utils.checks import (
     train_variant05,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_cpu_thread():
-    """Tiny models train faster on one thread than on several competing for a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 
 def not_implemented(*args, **kwargs):

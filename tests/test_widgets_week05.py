@@ -12,14 +12,7 @@ from course_utils.devices import set_seed
 from course_utils.training import History, fit
 from course_utils.widgets import lr_explorer, lr_sweep, lr_update
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_cpu_thread():
-    """Tiny models train faster on one thread than on several competing for a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_cpu_thread")
 
 
 def fake_runs():
