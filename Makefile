@@ -17,7 +17,7 @@ help:
 	@echo "make test-gpu run the notebook suite with COURSE_DEVICE=cuda against the committed outputs"
 	@echo "make execute  re-execute notebooks/ and solutions/ top to bottom in fresh kernels (NB=path for one)"
 	@echo "make release  regenerate exercises/ from solutions/"
-	@echo "make grade ASSIGNMENT=week01 SUBMISSIONS=dir [OUT=dir]   grade a folder of submissions"
+	@echo "make grade ASSIGNMENT=week01 SUBMISSIONS=dir [OUT=dir] [GRADE_ARGS=...]   grade a folder of submissions"
 	@echo "make bench    run the benchmark scripts and print their numbers"
 
 $(STAMP): pyproject.toml constraints.txt

@@ -11,6 +11,8 @@ from pathlib import Path
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from course_utils.jupyter_env import isolated_env as _isolated_env
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_FILE = "nbgrader_config.py"
 ASSIGNMENT_RE = re.compile(r"^week\d\d$")
@@ -63,12 +65,7 @@ def quiet_logger(name: str = "course_utils.grading") -> logging.Logger:
 
 def isolated_env(base: Path) -> dict[str, str]:
     """A copy of os.environ whose Jupyter/IPython/matplotlib folders and HOME lie under ``base``."""
-    env = dict(os.environ, HOME=str(base))
-    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
-        path = base / var.lower()
-        path.mkdir(parents=True, exist_ok=True)
-        env[var] = str(path)
-    return env
+    return _isolated_env(base, home=True)
 
 
 def use_venv_tools() -> None:

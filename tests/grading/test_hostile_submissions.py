@@ -95,7 +95,7 @@ def test_student_code_saw_no_solutions_and_no_grader_secrets(graded):
     text = (graded["out"] / "autograded" / "cheat_disk" / "week01" / "week01_exercises.ipynb").read_text("utf-8")
     assert "s3cr3t-t0ken" not in text
     if not isolated(graded):
-        pytest.skip("no Linux mount namespaces here: student code can read the checkout (see docs/instructor.md)")
+        pytest.skip("no Linux mount namespaces here: student code can read the checkout (see the README, instructor guide)")
     assert "cheat found: []" in text
 
 
