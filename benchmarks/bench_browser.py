@@ -7,7 +7,7 @@ For every explorer of every lecture notebook it prints two medians:
 * update: the pure update function alone, timed in the kernel that ran the notebook (the
   browser's kernel, or a fresh one without Chromium); explorers are found as the ``Explorer``
   objects alive there. Over >= 20 slider positions spread across each slider's range; also
-  update + redraw + render for reference (what the kernel does per step).
+  update + redraw + Agg render for reference (most of what the kernel does per step).
 * browser: slider key press -> first changed image on the ipympl canvas, in JupyterLab and
   headless Chromium, over >= 20 single-step key presses per explorer.
 
@@ -36,9 +36,11 @@ KERNEL_BENCH = f'''
 import gc as _gc, json as _json, statistics as _st, time as _time, warnings as _warnings
 import numpy as _np
 from course_utils.widgets import Explorer as _Explorer
+from matplotlib.backends.backend_agg import FigureCanvasAgg as _Agg
 
 def _bench(exp, steps={STEPS}):
-    start = exp.values()
+    start, live = exp.values(), exp.figure.canvas
+    _Agg(exp.figure)  # render off-screen while timing, so nothing is sent to the page
     t_update, t_full = [], []
     for name, s in exp.sliders.items():
         for v in _np.linspace(s.min, s.max, max(2, -(-steps // len(exp.sliders)))):
@@ -51,6 +53,7 @@ def _bench(exp, steps={STEPS}):
             t2 = _time.perf_counter()
             t_update.append(1e3 * (t1 - t0))
             t_full.append(1e3 * (t2 - t0))
+    exp.figure.set_canvas(live)
     exp.set(**start)
     return {{"title": exp.title, "sliders": [s.description for s in exp.sliders.values()], "n": len(t_update),
              "update_ms": _st.median(t_update), "full_ms": _st.median(t_full)}}
@@ -73,10 +76,7 @@ def kernel_times(path: Path) -> list[dict]:
     import nbformat
     from nbclient import NotebookClient
 
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from execute_notebooks import isolated_env
-
-    isolated_env()
+    os.environ.update(bu.lab_env(Path(tempfile.mkdtemp(prefix="course-bench-"))))  # no writes to the home folder
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(KERNEL_BENCH))
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()

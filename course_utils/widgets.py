@@ -253,7 +253,7 @@ def threshold_explorer(x, y, *, w: float = 2.0, b: float = 0.0, feature: str = "
         ax.set_xlim(d["grid"][0], d["grid"][-1])
         ax.set_ylim(-0.1, 1.1)
         style_axes(ax, title="Sigmoid output and the 0.5 threshold", xlabel=f"{feature} (standardised)",
-                   ylabel="P(positive)")
+                   ylabel=f"P({positive})")
         ax.legend(loc="center right", fontsize=8, frameon=False)
 
         def redraw(d):
