@@ -198,3 +198,125 @@ def test_non_number_and_non_positive_temperatures_are_refused():
 
 def test_tensor_temperature_is_accepted():
     check_temperature_for(lambda z, t: torch.tensor(good_temperature_for(z, t)))
+
+
+# --------------------------------------------------------------------------- hints added with the stricter checks
+def softmax_minus_min(x):
+    e = torch.exp(x - x.min())
+    return e / e.sum()
+
+
+def softmax_batch_minus_min(x, dim):
+    e = torch.exp(x - x.amin(dim, keepdim=True))
+    return e / e.sum(dim, keepdim=True)
+
+
+def softmax_vector_always_float32(x):
+    x = x.float()
+    e = torch.exp(x - x.max())
+    return e / e.sum()
+
+
+def softmax_batch_without_keepdim(x, dim):
+    e = torch.exp(x - x.amax(dim))
+    return e / e.sum(dim)
+
+
+def logsumexp_keepdim_only_on_the_max(x, dim):
+    m = x.amax(dim, keepdim=True)
+    return m + torch.log(torch.exp(x - m).sum(dim))
+
+
+def logsumexp_max_clamped_at_zero(x, dim):
+    m = x.amax(dim, keepdim=True).clamp(min=0)
+    return (m + torch.log(torch.exp(x - m).sum(dim, keepdim=True))).squeeze(dim)
+
+
+def log_softmax_naive_logsumexp(x, dim):
+    return x - torch.log(torch.exp(x).sum(dim, keepdim=True))
+
+
+def log_softmax_adding_logsumexp(x, dim):
+    return x + good_logsumexp(x, dim).unsqueeze(dim)
+
+
+def log_softmax_without_unsqueeze(x, dim):
+    return x - good_logsumexp(x, dim)
+
+
+def test_subtracting_the_min_is_named_for_a_vector():
+    """Does exp(x - min) get the 'subtract the max, not the minimum' hint rather than a generic overflow one?"""
+    with pytest.raises(CheckFailed, match="you subtracted the minimum"):
+        check_softmax_vector(softmax_minus_min)
+
+
+def test_subtracting_the_min_is_named_for_a_batch():
+    """Does the batched softmax name the min shift too (it overflows only on the large-logit case)?"""
+    with pytest.raises(CheckFailed, match=r"large logits[\s\S]*you subtracted the minimum"):
+        check_softmax_batch(softmax_batch_minus_min)
+
+
+def test_converting_float64_to_float32_is_refused():
+    """Does a softmax that is right in value but returns float32 for float64 logits fail with the dtype hint?"""
+    with pytest.raises(CheckFailed, match=r"expected torch.float64[\s\S]*return the dtype you were given"):
+        check_softmax_vector(softmax_vector_always_float32)
+
+
+def test_float64_is_named_in_the_passing_line(capsys):
+    """Does a right softmax pass the float64 case and say that float64 stays float64?"""
+    check_softmax_vector(good_softmax_vector)
+    assert "float64 stays float64" in capsys.readouterr().out
+
+
+def test_missing_keepdim_in_batch_softmax_gets_the_keepdim_hint():
+    """Does the broadcasting RuntimeError of a max without keepdim=True come back with the keepdim hint?"""
+    with pytest.raises(CheckFailed, match=r"RuntimeError[\s\S]*Hint: the shapes do not line up[\s\S]*keepdim=True"):
+        check_softmax_batch(softmax_batch_without_keepdim)
+
+
+def test_logsumexp_broadcast_to_a_square_table_is_named():
+    """Does m (N, 1) + sum (N,) -> (N, N) get the hint that names the broadcast and the fix?"""
+    with pytest.raises(CheckFailed, match=r"shape \(4, 4\)[\s\S]*m kept dim 1 \(keepdim=True\) but the sum did not"):
+        check_logsumexp(logsumexp_keepdim_only_on_the_max)
+
+
+def test_logsumexp_underflow_of_very_negative_logits_is_named():
+    """Does a logsumexp that only guards against overflow fail on [-1000, -1001] with the factor-out-the-max hint?"""
+    with pytest.raises(CheckFailed, match=r"very negative logits[\s\S]*log\(0\) underflows[\s\S]*factor out the max"):
+        check_logsumexp(logsumexp_max_clamped_at_zero)
+
+
+def test_log_softmax_overflow_is_told_apart_from_underflow():
+    """Does log(sum(exp(x))) get the overflow hint, not the log(softmax) underflow one?"""
+    msg = hint_of(check_log_softmax, log_softmax_naive_logsumexp)
+    assert "exp overflows for large logits" in msg and "use your logsumexp" in msg
+    assert "log(0) = -inf" not in msg
+
+
+def test_log_softmax_underflow_is_not_called_overflow():
+    """Does log(softmax(x)) get the underflow hint, not the overflow one?"""
+    msg = hint_of(check_log_softmax, lambda x, dim: torch.log(good_softmax(x, dim)))
+    assert "underflows" in msg and "exp overflows" not in msg
+
+
+def test_adding_logsumexp_is_named():
+    """Does x + logsumexp(x) get the 'log_softmax subtracts it' hint?"""
+    with pytest.raises(CheckFailed, match="you added logsumexp"):
+        check_log_softmax(log_softmax_adding_logsumexp)
+
+
+def test_missing_unsqueeze_gets_the_unsqueeze_hint():
+    """Does x (N, C) - logsumexp (N,) come back with the hint to put the dimension back with unsqueeze?"""
+    with pytest.raises(CheckFailed, match=r"RuntimeError[\s\S]*Hint: logsumexp\(x, dim\) has lost the dimension"):
+        check_log_softmax(log_softmax_without_unsqueeze)
+
+
+def test_raw_exp_without_max_or_sum_is_named():
+    """Does plain exp(x) (no shift, no division) get the 'without dividing by the sum' hint on the first case?"""
+    with pytest.raises(CheckFailed, match="without dividing by the sum"):
+        check_softmax_vector(torch.exp)
+
+
+def test_one_element_tensor_temperature_is_accepted():
+    """Is a temperature returned as a (1,)-shaped tensor accepted like a float?"""
+    check_temperature_for(lambda z, t: torch.tensor([good_temperature_for(z, t)]))

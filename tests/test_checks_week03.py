@@ -247,3 +247,163 @@ def test_nll_check_requires_valueerror_for_unknown_reduction():
     """Does a KeyError for reduction='average' fail the visible check, as it fails the graded test?"""
     with pytest.raises(CheckFailed, match="not ValueError"):
         check_nll(nll_keyerror_on_bad_reduction)
+
+
+# --------------------------------------------------------------------------- hints added with the stricter checks
+def ce_raw_target_logit(logits, target):
+    return -logits[torch.arange(len(target)), target].mean()
+
+
+def ce_softmax_over_samples(logits, target):
+    return -torch.log_softmax(logits, dim=0)[torch.arange(len(target)), target].mean()
+
+
+def ce_logsumexp_over_samples(logits, target):
+    return (torch.logsumexp(logits, dim=0) - logits[torch.arange(len(target)), target]).mean()
+
+
+@pytest.mark.parametrize("fn,hint", [
+    (ce_raw_target_logit, "a logit is not a log-probability"),
+    (lambda logits, target: F.nll_loss(logits, target), "a logit is not a log-probability"),
+    (ce_softmax_over_samples, "softmax over dim=0 normalises across samples"),
+    (ce_logsumexp_over_samples, r"RuntimeError[\s\S]*Hint: the shapes do not line up: logsumexp over the classes"),
+])
+def test_check_cross_entropy_new_hints(fn, hint):
+    """Does each cross-entropy mistake added to the diagnosis get its own hint?"""
+    with pytest.raises(CheckFailed, match=hint):
+        check_cross_entropy(fn)
+
+
+def ce_via_one_hot(logits, target):
+    logp = torch.log_softmax(logits, dim=1)
+    return -(F.one_hot(target, logits.shape[1]) * logp).sum(dim=1).mean()
+
+
+def test_check_cross_entropy_passes_a_one_hot_formulation(capsys):
+    """Does a right answer written with one_hot(num_classes=C) pass too?"""
+    check_cross_entropy(ce_via_one_hot)
+    assert capsys.readouterr().out.startswith("✔ ce_via_one_hot: all 4 cases")
+
+
+def nll_none_sums(log_probs, target, reduction="mean"):
+    per = -log_probs[torch.arange(len(target)), target]
+    return per.mean() if reduction == "mean" else per.sum()
+
+
+def nll_always_per_sample(log_probs, target, reduction="mean"):
+    return -log_probs[torch.arange(len(target)), target]
+
+
+def nll_no_minus(log_probs, target, reduction="mean"):
+    return -nll_right(log_probs, target, reduction)
+
+
+def nll_bad_index(log_probs, target, reduction="mean"):
+    per = -log_probs[:, target]
+    return {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction]
+
+
+def nll_falls_back_to_mean(log_probs, target, reduction="mean"):
+    per = -log_probs[torch.arange(len(target)), target]
+    if reduction == "none":
+        return per
+    return per.sum() if reduction == "sum" else per.mean()
+
+
+@pytest.mark.parametrize("fn,hint", [
+    (nll_none_sums, r"with reduction='none' return one loss per sample, shape \(N,\)"),
+    (nll_always_per_sample, "with reduction='mean' return one number, not one per sample"),
+    (nll_no_minus, "sign is flipped: the negative log-likelihood is MINUS"),
+    (nll_bad_index, r"log_probs\[:, target\] picks every target for every sample"),
+    (nll_falls_back_to_mean, r"reduction='average'[\s\S]*returned a result for a reduction that does not exist"),
+])
+def test_check_nll_new_hints(fn, hint):
+    """Does each NLL mistake added to the diagnosis get its own hint?"""
+    with pytest.raises(CheckFailed, match=hint):
+        check_nll(fn)
+
+
+def test_nll_keyerror_message_asks_for_valueerror():
+    """Does the KeyError message name the error raised and the ValueError wanted?"""
+    with pytest.raises(CheckFailed, match=r"refused reduction='average' with KeyError[\s\S]*raise ValueError"):
+        check_nll(nll_keyerror_on_bad_reduction)
+
+
+def bce_per_sample(logits, target):
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+
+
+def bce_sign(logits, target):
+    return -bce_right(logits, target)
+
+
+def bce_no_abs(logits, target):
+    return (logits.clamp(min=0) - logits * target + torch.log1p(torch.exp(-logits))).mean()
+
+
+def bce_no_max_term(logits, target):
+    return (-logits * target + torch.log1p(torch.exp(-logits.abs()))).mean()
+
+
+@pytest.mark.parametrize("fn,hint", [
+    (bce_per_sample, "one loss per sample"),
+    (bce_sign, r"sign is flipped: BCE is -\[y log p"),
+    (bce_no_abs, r"needs the absolute value: log1p\(exp\(-\|x\|\)\)"),
+    (bce_no_max_term, r"left out the first term, max\(x, 0\)"),
+])
+def test_check_bce_new_hints(fn, hint):
+    """Does each BCE mistake added to the diagnosis get its own hint?"""
+    with pytest.raises(CheckFailed, match=hint):
+        check_bce_with_logits(fn)
+
+
+def test_check_bce_passes_a_softplus_formulation(capsys):
+    """Does a right answer written as softplus(x) - x*y (PyTorch's stable softplus) pass too?"""
+    check_bce_with_logits(lambda x, y: (F.softplus(x) - x * y).mean())
+    assert capsys.readouterr().out.startswith("✔")
+
+
+def grad_per_sample(logits, target):
+    return (torch.softmax(logits, 1)[torch.arange(len(target)), target] - 1) / logits.shape[0]
+
+
+def grad_softmax_over_samples(logits, target):
+    return (torch.softmax(logits, 0) - F.one_hot(target, logits.shape[1])) / logits.shape[0]
+
+
+def grad_divided_by_classes(logits, target):
+    return (torch.softmax(logits, 1) - F.one_hot(target, logits.shape[1])) / logits.shape[1]
+
+
+def grad_one_hot_without_num_classes(logits, target):
+    return (torch.softmax(logits, 1) - F.one_hot(target)) / logits.shape[0]
+
+
+@pytest.mark.parametrize("fn,hint", [
+    (grad_per_sample, r"one entry per logit: shape \(N, C\)"),
+    (grad_softmax_over_samples, "softmax over dim=0 normalises across samples"),
+    (grad_divided_by_classes, "divide by N, the number of samples"),
+    (grad_one_hot_without_num_classes, r"RuntimeError[\s\S]*Hint: F.one_hot\(target\) makes only max\(target\) \+ 1"),
+])
+def test_check_ce_gradient_new_hints(fn, hint):
+    """Does each gradient mistake added to the diagnosis get its own hint?"""
+    with pytest.raises(CheckFailed, match=hint):
+        check_ce_gradient(fn)
+
+
+@pytest.mark.parametrize("args,hint", [
+    ((lambda x, t: F.nll_loss(x, t), floor_right, "A"), "you gave it the raw logits"),
+    ((F.cross_entropy, lambda c: math.log(math.e + c - 1), "A"), "that is the largest value"),
+    ((F.cross_entropy, floor_right, "B"), "never contains NaN"),
+    ((F.cross_entropy, floor_right, "D"), "expects raw logits"),
+])
+def test_check_double_softmax_fix_new_hints(args, hint):
+    """Does nll on logits, the ceiling instead of the floor, and each wrong explanation get its hint?"""
+    with pytest.raises(CheckFailed, match=hint):
+        check_double_softmax_fix(*args)
+
+
+def test_check_double_softmax_fix_falls_back_to_the_cross_entropy_hints():
+    """Does a fixed loss that sums over the batch still get the general cross-entropy hint?"""
+    with pytest.raises(CheckFailed, match="sum over the batch"):
+        check_double_softmax_fix(ce_sum, floor_right, "A")

@@ -161,3 +161,223 @@ def test_safe_mse_must_refuse_mismatched_shapes():
 def test_dividing_by_rows_instead_of_elements_is_named():
     fails_with(checks.check_mae, lambda p, t: (p - t).abs().sum() / len(p), "pred.numel()")
     fails_with(lambda f: checks.check_loss_grad(f, "mse"), lambda p, t: 2 * (p - t) / len(p), "pred.numel()")
+
+
+# --------------------------------------------------------------------------- hints added with the stricter checks
+def mse_as_item(p, t):
+    return ((p - t) ** 2).mean().item()
+
+
+def mae_as_float(p, t):
+    return float((p - t).abs().mean())
+
+
+def rmse_with_math_sqrt(p, t):
+    import math
+
+    return math.sqrt(((p - t) ** 2).mean())
+
+
+@pytest.mark.parametrize("check, fn", [
+    (checks.check_mse, mse_as_item),
+    (checks.check_mae, mae_as_float),
+    (checks.check_rmse, rmse_with_math_sqrt),
+])
+def test_python_number_instead_of_tensor_is_named(check, fn):
+    """Does a loss returned as a Python float (via .item(), float() or math.sqrt) fail with the tensor hint?"""
+    fails_with(check, fn, "returned a Python number", "return the 0-dim tensor itself", "torch.sqrt")
+
+
+def test_huber_as_python_number_is_named():
+    """Does check_huber refuse a Huber loss returned through .item()?"""
+    fails_with(checks.check_huber, lambda p, t, delta=1.0: good_huber(p, t, delta).item(), "returned a Python number")
+
+
+def test_rmse_with_torch_sqrt_passes(capsys):
+    """Does the tensor route with torch.sqrt pass, with one line?"""
+    checks.check_rmse(lambda p, t: torch.sqrt(((p - t) ** 2).mean()))
+    assert capsys.readouterr().out.startswith("✔ rmse")
+
+
+def test_mse_computed_as_mae_is_named():
+    """Does mean|r| handed to check_mse get the 'you computed the MAE' hint?"""
+    fails_with(checks.check_mse, lambda p, t: (p - t).abs().mean(), "you computed the MAE")
+
+
+def test_mae_of_raw_residuals_is_named():
+    """Does mean(r) without abs get the 'positive and negative errors cancel' hint?"""
+    fails_with(checks.check_mae, lambda p, t: (p - t).mean(), "you averaged the raw residuals")
+
+
+def huber_with_if(p, t, delta=1.0):
+    a = (p - t).abs()
+    if a < delta:
+        return (0.5 * a**2).mean()
+    return (delta * (a - 0.5 * delta)).mean()
+
+
+def huber_linear_without_delta(p, t, delta=1.0):
+    a = (p - t).abs()
+    return torch.where(a < delta, 0.5 * a**2, a - 0.5).mean()
+
+
+def huber_quadratic_only(p, t, delta=1.0):
+    return (0.5 * (p - t) ** 2).mean()
+
+
+def huber_asserts_delta(p, t, delta=1.0):
+    assert delta > 0, "delta must be positive"
+    return F.huber_loss(p, t, delta=delta)
+
+
+def test_if_on_a_tensor_in_huber_gets_the_torch_where_hint():
+    """Does the 'Boolean value of Tensor' error of an `if` on a tensor come back with the torch.where hint?"""
+    fails_with(checks.check_huber, huber_with_if, "Boolean value of Tensor", "Hint:", "torch.where(condition")
+
+
+def test_more_huber_mistakes_get_hints():
+    """Do a linear part without δ and a purely quadratic loss each get their own hint?"""
+    fails_with(checks.check_huber, huber_linear_without_delta, "the linear part must use δ")
+    fails_with(checks.check_huber, huber_quadratic_only, "you only used ½ r²")
+
+
+def test_huber_refusing_delta_with_the_wrong_error_type_is_named():
+    """Does an assert (AssertionError) for delta <= 0 fail with 'raise a ValueError instead'?"""
+    fails_with(checks.check_huber, huber_asserts_delta, "raised AssertionError for a negative delta",
+               "raise a ValueError instead")
+
+
+def test_huber_with_torch_where_and_valueerror_passes(capsys):
+    """Does a from-scratch Huber loss with torch.where and a ValueError pass both parts?"""
+    def huber_where(p, t, delta=1.0):
+        if delta <= 0:
+            raise ValueError(f"delta must be > 0, got {delta}")
+        a = (p - t).abs()
+        return torch.where(a < delta, 0.5 * a**2, delta * (a - 0.5 * delta)).mean()
+
+    checks.check_huber(huber_where)
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+def test_mae_gradient_at_zero_residual_is_named():
+    """Do r/|r| (NaN at 0) and where(r > 0, 1, -1) (-1 at 0) each get the zero-residual hint?"""
+    def mae_grad(f):
+        checks.check_loss_grad(f, "mae")
+
+    fails_with(mae_grad, lambda p, t: (p - t) / (p - t).abs() / p.numel(), "some residuals exactly 0",
+               "r / |r| is 0 / 0 = NaN")
+    fails_with(mae_grad, lambda p, t: torch.where(p - t > 0, 1.0, -1.0) / p.numel(), "some residuals exactly 0",
+               "the slope must be 0")
+
+
+def test_huber_gradient_divided_by_delta_is_named():
+    """Does clamp(r, -δ, δ) / (N δ) get the 'slope outside ±δ is ±δ' hint?"""
+    fails_with(lambda f: checks.check_loss_grad(f, "huber"),
+               lambda p, t, d: torch.clamp(p - t, -d, d) / p.numel() / d, "you divided by δ")
+
+
+def test_mse_gradient_divided_by_n_twice_is_named_by_the_diagnosis():
+    """On a case with N != 2, does diagnose_grad name a gradient divided by N twice?"""
+    p, t = torch.tensor([1.0, 2.0, 4.0]), torch.tensor([0.0, 0.0, 0.0])
+    case = checks.Case("three samples", (p, t))
+    expected = 2 * (p - t) / 3
+    hint = checks.diagnose_grad(expected / 3, case, expected, loss="mse")
+    assert hint == "you divided by N twice"
+
+
+def safe_mse_squeeze_all(out, target):
+    out = out.squeeze()
+    if out.shape != target.shape:
+        raise ValueError(f"shape mismatch: output {tuple(out.shape)} vs target {tuple(target.shape)}")
+    return ((out - target) ** 2).mean()
+
+
+def safe_mse_reshape(out, target):
+    return ((out.reshape(target.shape) - target) ** 2).mean()
+
+
+def safe_mse_vague(out, target):
+    out = out.squeeze(-1) if out.dim() == 2 and out.shape[1] == 1 else out
+    if out.shape != target.shape:
+        raise ValueError("cannot compute the loss")
+    return ((out - target) ** 2).mean()
+
+
+def test_safe_mse_squeeze_without_dim_is_named():
+    """Does .squeeze() (which turns (1, 1) into a 0-dim tensor) get the .squeeze(-1) hint on the batch of one?"""
+    fails_with(checks.check_safe_mse, safe_mse_squeeze_all, "a batch of one", "use .squeeze(-1)")
+
+
+def test_safe_mse_with_the_wrong_error_type_is_named():
+    """Does letting reshape raise RuntimeError for (5, 1) vs (4,) fail with 'raise a ValueError instead'?"""
+    fails_with(checks.check_safe_mse, safe_mse_reshape, "raised RuntimeError for output (5, 1) with targets (4,)",
+               "raise a ValueError instead")
+
+
+def test_safe_mse_vague_message_is_named():
+    """Does a ValueError whose message does not mention the shape get the 'mention shape' hint?"""
+    fails_with(checks.check_safe_mse, safe_mse_vague, "does not say which argument is wrong", "mention 'shape'")
+
+
+def test_safe_mse_with_view_passes(capsys):
+    """Does a right answer that flattens with .view(-1) after checking the shape pass both parts?"""
+    def safe_mse_view(out, target):
+        if out.numel() != target.numel() or (out.dim() == 2 and out.shape[1] != 1):
+            raise ValueError(f"output shape {tuple(out.shape)} does not match target shape {tuple(target.shape)}")
+        return ((out.view(-1) - target) ** 2).mean()
+
+    checks.check_safe_mse(safe_mse_view)
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+# --------------------------------------------------------------------------- choosing a loss: what is stored
+@pytest.fixture
+def line_data():
+    x, y = make_line_with_outliers(n=40, n_outliers=4, seed=0)
+    fits = {k: best_line(x, y, k).w for k in ("mse", "mae", "huber")}
+    errors = {k: abs(w - 2.0) for k, w in fits.items()}
+    return x, y, fits, errors, min(errors, key=errors.get)
+
+
+def test_loss_choice_with_the_slope_instead_of_the_error_is_named(line_data):
+    """Does storing the fitted slope w (not |w - true slope|) get the 'subtract the true slope' hint?"""
+    x, y, fits, errors, best = line_data
+    with pytest.raises(CheckFailed, match="that is the fitted slope w itself"):
+        checks.check_loss_choice(best, fits, x, y, 2.0)
+
+
+def test_loss_choice_with_one_element_tensors_is_named(line_data):
+    """Does a (1,)-shaped tensor per loss get the 'store one plain number' hint?"""
+    x, y, _, errors, best = line_data
+    with pytest.raises(CheckFailed, match="store one plain number per loss"):
+        checks.check_loss_choice(best, {k: torch.tensor([v]) for k, v in errors.items()}, x, y, 2.0)
+
+
+def test_loss_choice_with_an_unrelated_number_and_unknown_choice(line_data):
+    """Do an unrelated number and an unknown loss name each get their message?"""
+    x, y, _, errors, best = line_data
+    with pytest.raises(CheckFailed, match="fit the line under this loss"):
+        checks.check_loss_choice(best, {**errors, "mae": errors["mae"] + 5.0}, x, y, 2.0)
+    with pytest.raises(CheckFailed, match="choice must be one of"):
+        checks.check_loss_choice("l1", errors, x, y, 2.0)
+
+
+def test_loss_choice_accepts_zero_dim_tensors(line_data, capsys):
+    """Are 0-dim tensors (one number each) accepted like floats?"""
+    x, y, _, errors, best = line_data
+    checks.check_loss_choice(best, {k: torch.tensor(v) for k, v in errors.items()}, x, y, 2.0)
+    assert capsys.readouterr().out.startswith(f"✔ loss choice: {best.upper()}")
+
+
+# --------------------------------------------------------------------------- the shape of out - y
+def test_bug_shape_right_answer_and_hints(capsys):
+    """Does (64, 64) pass (also as a torch.Size) and do (64,), (64, 1) and others get their hints?"""
+    checks.check_bug_shape((64, 64))
+    checks.check_bug_shape((torch.zeros(64, 1) - torch.zeros(64)).shape)
+    assert capsys.readouterr().out.count("✔") == 2
+    with pytest.raises(CheckFailed, match="does not pair the rows"):
+        checks.check_bug_shape((64,))
+    with pytest.raises(CheckFailed, match="y is stretched too"):
+        checks.check_bug_shape([64, 1])
+    with pytest.raises(CheckFailed, match="compare the shapes from the right"):
+        checks.check_bug_shape((1, 64))
