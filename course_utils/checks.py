@@ -485,8 +485,8 @@ def diagnose_logsumexp(got, case: Case, expected) -> str | None:
 def check_logsumexp(fn: Callable) -> None:
     """Week 02 exercise 3: ``fn(x, dim)`` must equal torch.logsumexp(x, dim), stable for huge logits."""
     cases = batch_cases() + [Case("very negative logits [-1000, -1001], dim=0", (torch.tensor([-1000.0, -1001.0]), 0))]
-    check_function(fn, lambda x, dim: torch.logsumexp(x, dim), cases, name="logsumexp",
-                   diagnose=diagnose_logsumexp, rtol=1e-6)
+    check_function(with_error_hint(fn, KEEPDIM_HINT_02), lambda x, dim: torch.logsumexp(x, dim), cases,
+                   name=getattr(fn, "__name__", "logsumexp"), diagnose=diagnose_logsumexp, rtol=1e-6)
 
 
 def diagnose_log_softmax(got, case: Case, expected) -> str | None:

@@ -320,3 +320,14 @@ def test_raw_exp_without_max_or_sum_is_named():
 def test_one_element_tensor_temperature_is_accepted():
     """Is a temperature returned as a (1,)-shaped tensor accepted like a float?"""
     check_temperature_for(lambda z, t: torch.tensor([good_temperature_for(z, t)]))
+
+
+def logsumexp_max_without_keepdim(x, dim):
+    m = x.amax(dim)
+    return m + torch.log(torch.exp(x - m).sum(dim))
+
+
+def test_logsumexp_shape_error_gets_the_keepdim_hint():
+    """Does a max taken without keepdim (a shape error on batches) come with the keepdim hint?"""
+    with pytest.raises(CheckFailed, match="keepdim=True"):
+        check_logsumexp(logsumexp_max_without_keepdim)
