@@ -149,6 +149,26 @@ def _isclose(a: float, b: float, tol: float = 1e-4) -> bool:
     return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
 
 
+def check_choices(answers, key: dict, choices, hints: dict, *, what: str, default_hint: str = "") -> None:
+    """Multiple-choice tables (weeks 01, 06): ``answers`` maps each task in ``key`` to one of ``choices``.
+
+    ``hints`` maps (task, wrong choice) to a hint; the expected choice is never revealed.
+    """
+    if not isinstance(answers, dict):
+        raise CheckFailed(f"{what} must be a dict mapping each task to one of the choices, got {type(answers).__name__}")
+    missing = sorted(t for t in key if t not in answers)
+    if missing:
+        raise CheckFailed(f"{what} has no entry for {', '.join(missing)}")
+    choices = sorted(set(choices))
+    for task, expected in key.items():
+        got = answers[task]
+        if got not in choices:
+            raise CheckFailed(f"answers[{task!r}] = {got!r} is not one of the choices {choices} (spelling matters)")
+        if got != expected:
+            hint = hints.get((task, got), default_hint)
+            raise CheckFailed(f"answers[{task!r}] is not right yet." + (f"\n  Hint: {hint}" if hint else ""))
+
+
 # --------------------------------------------------------------------------- week 01
 _OUTPUT_TASKS = {
     "leaf_diseased": "1 logit + sigmoid",
@@ -171,19 +191,7 @@ _OUTPUT_HINTS = {
 
 def check_output_choices(answers) -> None:
     """Week 01: ``answers`` maps each task name to one of "C logits", "1 logit + sigmoid", "1 linear output"."""
-    if not isinstance(answers, dict):
-        raise CheckFailed(f"answers must be a dict mapping task names to choices, got {type(answers).__name__}")
-    missing = sorted(set(_OUTPUT_TASKS) - set(answers))
-    if missing:
-        raise CheckFailed(f"answers has no entry for {', '.join(missing)}")
-    choices = sorted(set(_OUTPUT_TASKS.values()))
-    for task, expected in _OUTPUT_TASKS.items():
-        got = answers[task]
-        if got not in choices:
-            raise CheckFailed(f"answers[{task!r}] = {got!r} is not one of the choices {choices}")
-        if got != expected:
-            hint = _OUTPUT_HINTS.get((task, got), "")
-            raise CheckFailed(f"answers[{task!r}] is not right yet.\n  Hint: {hint}")
+    check_choices(answers, _OUTPUT_TASKS, _OUTPUT_TASKS.values(), _OUTPUT_HINTS, what="answers")
     passed(f"output layers: all {len(_OUTPUT_TASKS)} tasks answered correctly")
 
 
@@ -1585,18 +1593,8 @@ def check_pick_losses(fn) -> None:
         answers = fn()
     except NotImplementedError:
         raise CheckFailed("pick_losses is not implemented yet: replace `raise NotImplementedError`") from None
-    if not isinstance(answers, dict):
-        raise CheckFailed(f"pick_losses must return a dict task -> loss name, got {type(answers).__name__}")
-    missing = [t for t in _LOSS_TASKS if t not in answers]
-    if missing:
-        raise CheckFailed(f"pick_losses has no answer for {', '.join(missing)}")
-    for task, expected in _LOSS_TASKS.items():
-        got = answers[task]
-        if got not in LOSS_CHOICES:
-            raise CheckFailed(f"answers[{task!r}] = {got!r} is not one of {LOSS_CHOICES} (spelling matters)")
-        if got != expected:
-            hint = _LOSS_HINTS.get((task, got), "re-read the task: what does the output layer produce, and what is the target?")
-            raise CheckFailed(f"answers[{task!r}] is not right yet.\n  Hint: {hint}")
+    check_choices(answers, _LOSS_TASKS, LOSS_CHOICES, _LOSS_HINTS, what="pick_losses()",
+                  default_hint="re-read the task: what does the output layer produce, and what is the target?")
     passed(f"losses: all {len(_LOSS_TASKS)} tasks answered correctly")
 
 

@@ -24,7 +24,7 @@ def test_check_pick_losses(capsys):
         checks.check_pick_losses(lambda: _right_answers() | {"leaf_diseased": "CrossEntropyLoss"})
     with pytest.raises(CheckFailed, match="spelling"):
         checks.check_pick_losses(lambda: _right_answers() | {"margin_pm1": "Hinge"})
-    with pytest.raises(CheckFailed, match="no answer for flower_species"):
+    with pytest.raises(CheckFailed, match="no entry for flower_species"):
         checks.check_pick_losses(lambda: {k: v for k, v in _right_answers().items() if k != "flower_species"})
     with pytest.raises(CheckFailed, match="not implemented"):
         checks.check_pick_losses(lambda: (_ for _ in ()).throw(NotImplementedError()))
