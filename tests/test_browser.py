@@ -88,6 +88,7 @@ def run_in_browser(page, lab, path: Path) -> list[str]:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_and_every_slider_changes_its_figure(page, lab, path):
+    """Does the notebook run without errors in JupyterLab, with every explorer live and every slider moving its figure?"""
     problems = run_in_browser(page, lab, path)
     assert not problems, f"{rel(path)} in JupyterLab:\n- " + "\n- ".join(problems)
     n = page.locator(".course-explorer").count()
