@@ -26,6 +26,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_utils.jupyter_env import isolated_env
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
 INSTALL_HINT = "install Debian's Chromium: sudo apt-get update && sudo apt-get install -y chromium"
@@ -83,12 +85,8 @@ def _write_settings(settings_dir: Path) -> None:
 
 def lab_env(home: Path) -> dict[str, str]:
     """Environment for the server and its kernels: every Jupyter/IPython/matplotlib folder under ``home``."""
-    env = dict(os.environ)
-    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
-        env[var] = str(home / var.lower())
-        Path(env[var]).mkdir(parents=True, exist_ok=True)
+    env = isolated_env(home)
     env.pop("MPLBACKEND", None)  # the notebooks choose their own backend, as they do for a student
-    env.update(PYDEVD_DISABLE_FILE_VALIDATION="1", PYTHONHASHSEED="0")
     return env
 
 
