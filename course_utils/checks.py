@@ -929,6 +929,9 @@ def regression_cases(*, with_zero: bool = False) -> list[Case]:
     g = torch.Generator().manual_seed(4)
     pred, target = torch.randn(6, generator=g), torch.randn(6, generator=g)
     cases = [
+        # residuals [-2, 0.5]: of both signs, so mean(r), |mean(r)|, MAE, MSE and RMSE all differ
+        Case("residuals of both signs: pred [-1, 0.5], target [1, 0]",
+             (torch.tensor([-1.0, 0.5]), torch.tensor([1.0, 0.0]))),
         Case("the worked example: pred [2, 3], target [1, 0]", (torch.tensor([2.0, 3.0]), torch.tensor([1.0, 0.0]))),
         Case("a batch of 6 random predictions", (pred, target)),
         Case("a single sample", (torch.tensor([1.5]), torch.tensor([-0.5]))),
@@ -1082,6 +1085,8 @@ def diagnose_grad(got, case: Case, expected, *, loss: str) -> str | None:
     if _divided_by_rows(got, case, exp_t):
         return LEN_HINT
     if loss == "mse" and _matches(got, exp_t / 2):
+        if n == 2:  # dividing by N = 2 a second time looks exactly like dropping the 2
+            return "d(r²)/dr = 2r: you dropped the factor 2 — or divided by N twice (with N = 2 they look alike)"
         return "d(r²)/dr = 2r: you dropped the factor 2"
     if loss == "mse" and _matches(got, exp_t / n) and n > 1:
         return "you divided by N twice"

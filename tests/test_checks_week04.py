@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import checks
-from course_utils.checks import CheckFailed
+from course_utils.checks import CheckFailed, check_loss_grad, check_mse, check_rmse
 from course_utils.data import make_line_with_outliers
 from course_utils.fitting import best_line
 from course_utils.losses import huber as ref_huber
@@ -381,3 +381,27 @@ def test_bug_shape_right_answer_and_hints(capsys):
         checks.check_bug_shape([64, 1])
     with pytest.raises(CheckFailed, match="compare the shapes from the right"):
         checks.check_bug_shape((1, 64))
+
+
+def mse_raw_mean_of_residuals(pred, target):
+    return (pred - target).mean()
+
+
+def test_raw_mean_in_mse_gets_the_cancelling_hint():
+    """Does an MSE that averages the raw residuals get the 'errors cancel' hint, not the MAE hint?"""
+    with pytest.raises(CheckFailed, match="positive and negative errors cancel"):
+        check_mse(mse_raw_mean_of_residuals)
+
+
+def test_rmse_raw_mean_gets_the_cancelling_hint():
+    with pytest.raises(CheckFailed, match="positive and negative errors cancel"):
+        check_rmse(mse_raw_mean_of_residuals)
+
+
+def mse_grad_divided_twice(pred, target):
+    return 2 * (pred - target) / pred.numel() ** 2
+
+
+def test_mse_grad_divided_by_n_twice_is_named_on_the_first_case():
+    with pytest.raises(CheckFailed, match="divided by N twice"):
+        check_loss_grad(mse_grad_divided_twice, "mse")
