@@ -31,6 +31,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from course_utils import losses
+
 Metric = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 # Losses that compare outputs and targets element by element: shapes must agree exactly.
@@ -63,8 +65,10 @@ def accuracy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def mae(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean absolute error of a regressor (week 05): output and target (N,) or (N, 1), same shape."""
-    return (output.reshape(-1) - target.reshape(-1)).abs().mean()
+    """Mean absolute error of a regressor (week 05): output and target (N,) or (N, 1), one value per sample."""
+    # A regressor's (N, 1) output against (N,) targets is the usual case here: flatten both on purpose,
+    # then use the week-04 loss, which refuses any remaining shape mismatch.
+    return losses.mae(output.reshape(-1), target.reshape(-1).to(output.dtype))
 
 
 METRICS: dict[str, Metric] = {"accuracy": accuracy, "mae": mae}
