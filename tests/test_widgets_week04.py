@@ -124,3 +124,14 @@ def test_live_explorer_leaves_the_pyplot_backend_alone():
             "from course_utils.widgets import huber_explorer; huber_explorer(); print(matplotlib.get_backend())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "agg"
+
+
+def test_huber_np_matches_torch_elementwise():
+    """Does the explorer's NumPy Huber equal torch's huber_loss for every residual and several deltas?"""
+    import torch
+
+    r = np.linspace(-5, 5, 201)
+    for delta in (0.1, 1.0, 2.5):
+        expected = torch.nn.functional.huber_loss(torch.tensor(r), torch.zeros(len(r), dtype=torch.float64),
+                                                  reduction="none", delta=delta).numpy()
+        np.testing.assert_allclose(huber_np(r, delta), expected, rtol=1e-12, atol=1e-12)
