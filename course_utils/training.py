@@ -371,3 +371,27 @@ def _postfix(history: History) -> dict[str, str]:
     if history.val_metric:
         out[f"val_{history.metric_name}"] = f"{history.val_metric[-1]:.4f}"
     return out
+
+
+def lr_sweep(lrs, *, epochs: int = 15, batch_size: int = 64, hidden: int = 32, momentum: float = 0.0,
+             seed: int = 0) -> dict:
+    """Week 05: train the same small digits classifier once per learning rate; returns ``{lr: History}``.
+
+    Every run starts from the same seeded weights and batch order (SGD, CrossEntropyLoss,
+    64 -> ``hidden`` -> 10), so the curves differ only by the learning rate. Runs on the CPU.
+    """
+    from course_utils.data import load_dataset, make_loaders
+    from course_utils.devices import set_seed
+
+    lrs = [float(lr) for lr in lrs]
+    if not lrs or any(not math.isfinite(lr) or lr <= 0 for lr in lrs):
+        raise ValueError(f"lrs must be a non-empty list of positive learning rates, got {lrs}")
+    split = load_dataset("digits", seed=seed)
+    runs = {}
+    for lr in lrs:
+        set_seed(seed)
+        train, val, _ = make_loaders(split, batch_size, seed=seed)
+        model = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+        runs[lr] = fit(model, nn.CrossEntropyLoss(), opt, train, val, epochs, metric="accuracy", progress=False)
+    return runs

@@ -6,7 +6,7 @@ import re
 import nbformat
 import pytest
 
-from tests.notebook_utils import EXERCISES, LECTURES, ROOT, SOLUTIONS, code_cells, read, rel
+from tests.notebook_utils import EXERCISES, LECTURES, SOLUTIONS, code_cells, read, rel
 
 EXECUTED = LECTURES + SOLUTIONS
 MAX_BYTES = 1_500_000
@@ -69,5 +69,8 @@ def test_ignore_output_tags_carry_a_reason(path):
             )
 
 
-def test_root_is_repository():
-    assert (ROOT / "pyproject.toml").exists()
+@pytest.mark.parametrize("path", EXECUTED, ids=rel)
+def test_no_execution_timestamps(path):
+    """Re-running a notebook must not change its file beyond real output changes."""
+    stamped = [i for i, c in enumerate(read(path).cells) if "execution" in c.metadata]
+    assert not stamped, f"{rel(path)}: cells {stamped} carry metadata.execution timestamps; re-execute with make execute"

@@ -1,36 +1,13 @@
-"""Does the explorer wiring redraw in place, and is the week-01 update function right?"""
+"""Does the explorer machinery redraw existing artists in place, show a static view and wire live sliders?"""
+
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-import torch
 
-from course_utils.widgets import Explorer, sigmoid_np, threshold_explorer, threshold_update
-
-
-def test_sigmoid_np_matches_torch_and_is_stable():
-    z = np.array([-1000.0, -20.0, -1.0, 0.0, 1.0, 20.0, 1000.0])
-    assert np.allclose(sigmoid_np(z), torch.sigmoid(torch.tensor(z)).numpy(), atol=1e-15)
-    assert np.all(np.isfinite(sigmoid_np(z)))
-
-
-def test_threshold_update_boundary_and_accuracy():
-    x = np.array([-2.0, -1.0, 1.0, 2.0])
-    y = np.array([0.0, 0.0, 1.0, 1.0])
-    d = threshold_update(w=2.0, b=-1.0, x=x, y=y)
-    assert d["boundary"] == pytest.approx(0.5)  # 2x - 1 = 0
-    assert d["accuracy"] == 1.0 and d["n_positive"] == 2
-    d = threshold_update(w=2.0, b=3.0, x=x, y=y)  # boundary at -1.5: the point at -1 becomes positive
-    assert d["accuracy"] == 0.75
-    assert threshold_update(w=0.0, b=0.0, x=x, y=y)["boundary"] is None
-    # a stricter threshold moves the boundary to where sigmoid = 0.9: 2x - 1 = log 9
-    assert threshold_update(2.0, -1.0, x, y, threshold=0.9)["boundary"] == pytest.approx((np.log(9) + 1) / 2)
-
-
-def test_threshold_update_rejects_bad_input():
-    with pytest.raises(ValueError, match="same length"):
-        threshold_update(1.0, 0.0, np.zeros(3), np.zeros(4))
-    with pytest.raises(ValueError, match="threshold"):
-        threshold_update(1.0, 0.0, np.zeros(3), np.zeros(3), threshold=1.0)
+from course_utils.widgets import Explorer, threshold_explorer
+from course_utils.widgets._core import require_finite, require_index, require_logits
 
 
 def test_explorer_set_redraws_existing_artists():
@@ -65,3 +42,28 @@ def test_live_explorer_wires_sliders_to_a_canvas():
     exp.sliders["b"].value = 1.5  # as a student dragging the slider
     assert exp.data["boundary"] == pytest.approx(-1.5 / 2.0)
     assert "application/vnd.jupyter.widget-view+json" in exp._repr_mimebundle_()
+
+
+def test_live_explorer_leaves_the_pyplot_backend_alone():
+    """Does building a live explorer keep later plt.show() figures as static images?"""
+    code = ("import matplotlib; matplotlib.use('agg'); import matplotlib.pyplot as plt; "
+            "from course_utils.widgets import huber_explorer; huber_explorer(); print(matplotlib.get_backend())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "agg"
+
+
+@pytest.mark.parametrize("bad, words", [(float("nan"), "finite"), (float("inf"), "finite"), ("a", "number")])
+def test_slider_values_that_are_not_finite_numbers_are_refused_by_name(bad, words):
+    with pytest.raises((ValueError, TypeError), match=f"T .*{words}"):
+        require_finite(bad, "T")
+
+
+def test_logits_and_index_validators_name_the_argument():
+    with pytest.raises(ValueError, match="at least two classes"):
+        require_logits([1.0])
+    with pytest.raises(ValueError, match="finite"):
+        require_logits([1.0, float("nan")])
+    with pytest.raises(ValueError, match="target must be a class index in \\[0, 2\\]"):
+        require_index(3, 3, "target")
+    with pytest.raises(ValueError, match="index"):
+        require_index(True, 3, "index")

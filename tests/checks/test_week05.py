@@ -4,14 +4,14 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.checks import (
+from course_utils.checks.week05 import (
     CheckFailed,
     check_digits_model,
     check_evaluate,
     check_fixed_train,
     check_loss_pairing,
     check_train_one_epoch,
-    train_variant05,
+    train_variant,
 )
 
 pytestmark = pytest.mark.usefixtures("one_cpu_thread")
@@ -121,7 +121,7 @@ def test_evaluate_check_names_the_mistake(mistake, hint):
 # --------------------------------------------------------------------------- the broken loop
 def test_fixed_train_check_passes_the_reference_and_a_log_softmax_variant(capsys):
     def fixed_train(model, train_loader, val_loader, epochs, lr):
-        return train_variant05(model, train_loader, val_loader, epochs, lr)
+        return train_variant(model, train_loader, val_loader, epochs, lr)
 
     def fixed_with_nll(model, train_loader, val_loader, epochs, lr):
         # LogSoftmax + NLLLoss is an equally right pairing
@@ -159,14 +159,14 @@ def test_fixed_train_check_passes_the_reference_and_a_log_softmax_variant(capsys
 )
 def test_fixed_train_check_says_which_bug_is_left(bugs, hints):
     def partly_fixed(model, train_loader, val_loader, epochs, lr):
-        return train_variant05(model, train_loader, val_loader, epochs, lr, **bugs)
+        return train_variant(model, train_loader, val_loader, epochs, lr, **bugs)
 
     with pytest.raises(CheckFailed, match="Hint") as info:
         check_fixed_train(partly_fixed)
     assert all(h in str(info.value) for h in hints)
 
 
-def test_train_variant05_oracle_counts_accuracy_like_torch():
+def test_train_variant_oracle_counts_accuracy_like_torch():
     """Is the reference's validation accuracy the plain fraction of argmax hits (eval mode)?"""
     from torch.utils.data import DataLoader, TensorDataset
 
@@ -174,7 +174,7 @@ def test_train_variant05_oracle_counts_accuracy_like_torch():
     model = nn.Sequential(nn.Linear(4, 3))
     X, y = torch.randn(30, 4), torch.randint(0, 3, (30,))
     loader = DataLoader(TensorDataset(X, y), batch_size=7)
-    _, acc = train_variant05(model, loader, loader, 1, 0.0)  # lr 0: weights unchanged
+    _, acc = train_variant(model, loader, loader, 1, 0.0)  # lr 0: weights unchanged
     assert acc == pytest.approx((model(X).argmax(1) == y).float().mean().item())
 
 

@@ -355,5 +355,5 @@ def test_other_bad_inputs_have_clear_messages():
         binary_cross_entropy_with_logits(torch.tensor([2.0]), torch.tensor([2.0]))
     with pytest.raises(ValueError, match="weight of shape"):
         binary_cross_entropy_with_logits(torch.zeros(3), torch.zeros(3), weight=torch.ones(4))
-    with pytest.raises(TypeError, match="integer tensor of class indices"):
+    with pytest.raises(TypeError, match="torch.long tensor of class indices"):
         nll_loss(torch.log_softmax(logits, 1), target.double())

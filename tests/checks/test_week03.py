@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.checks import (
+from course_utils.checks.week03 import (
     CheckFailed,
     check_bce_with_logits,
     check_ce_gradient,

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from course_utils.checks import (
+from course_utils.checks.week02 import (
     CheckFailed,
     check_log_softmax,
     check_logsumexp,

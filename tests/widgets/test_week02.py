@@ -7,10 +7,8 @@ import pytest
 import torch
 
 from course_utils.widgets import (
-    entropy_bits_np,
     one_logit_explorer,
     one_logit_update,
-    softmax_np,
     temperature_curve,
     temperature_explorer,
     temperature_update,
@@ -25,20 +23,6 @@ def torch_softmax(z, T=1.0):
 
 def torch_bits(p):
     return torch.distributions.Categorical(probs=torch.tensor(p)).entropy().numpy() / math.log(2)
-
-
-# --------------------------------------------------------------------------- numpy helpers
-def test_softmax_np_matches_torch_and_survives_huge_logits():
-    z = np.array([[1e4, 0.0, -1e4], [3.0, 1.0, 0.2]])
-    assert np.allclose(softmax_np(z), torch_softmax(z), atol=1e-15)
-    assert np.allclose(softmax_np(z, axis=0), torch.softmax(torch.tensor(z), 0).numpy(), atol=1e-15)
-
-
-def test_entropy_bits_np_matches_torch_and_counts_0_log_0_as_0():
-    p = softmax_np(np.array([[2.0, 1.0, 0.0, -3.0], [0.0, 0.0, 0.0, 0.0]]))
-    assert np.allclose(entropy_bits_np(p), torch_bits(p), atol=1e-12)
-    assert entropy_bits_np(np.array([0.0, 1.0, 0.0])) == 0.0
-    assert entropy_bits_np(np.full(8, 1 / 8)) == pytest.approx(3.0)
 
 
 # --------------------------------------------------------------------------- temperature

@@ -1,0 +1,298 @@
+"""The machinery every week's checks share (introduced in week 01).
+
+A check calls the student's code on several cases, compares each result with the course's
+reference and, on a mismatch, raises :class:`CheckFailed` (an ``AssertionError``) whose message
+says *how* the answer differs and gives a hint naming the likely mistake. A passing check prints
+one short confirmation line to stdout and never writes to stderr (nbgrader scores a cell that
+writes to stderr as failed).
+
+Hints are data, given to :func:`check_function` in one way:
+- ``diagnose(got, case, expected) -> hint | None`` for wrong values;
+- ``error_hints = {marker: hint}`` for errors the student's code raises (the marker is looked
+  for in ``"ExceptionType: message"``);
+- ``Case.hint`` for any failure on that one case that nothing more specific explains.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+#: Seconds one call of the student's function may take before the check gives up with a hint.
+TIME_LIMIT_S = 20.0
+#: In the text of torch's errors about shapes that do not broadcast (weeks 02, 03).
+SHAPE_MARKER = "must match the size"
+
+
+class CheckFailed(AssertionError):
+    """Raised by a check: the message is meant for the student."""
+
+
+@dataclass
+class Case:
+    """One call of the student's function: ``fn(*args, **kwargs)``; ``label`` names it in messages.
+
+    ``hint`` is shown when the answer to this case is wrong (or the code raises on it) and no
+    diagnosis names a more specific mistake.
+    """
+
+    label: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    hint: str | None = None
+
+
+def clone(value):
+    """A deep copy of tensors, arrays and containers of them, so the student's code cannot alter a case."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(clone(v) for v in value)
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    return value
+
+
+def as_tensor(value) -> torch.Tensor | None:
+    """``value`` as a detached CPU tensor (tensors, arrays, numbers), or None for anything else."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value)
+    if isinstance(value, (int, float, bool, np.number)):
+        return torch.tensor(value)
+    return None
+
+
+def close(a, b, *, atol: float = 1e-5, rtol: float = 1e-4) -> bool:
+    """True when ``a`` and ``b`` (tensors, arrays or numbers) have one shape and agree; NaN never agrees."""
+    a, b = as_tensor(a), as_tensor(b)
+    if a is None or b is None or a.shape != b.shape:
+        return False
+    return bool(torch.allclose(a.double(), b.double(), atol=atol, rtol=rtol))
+
+
+def finite(value) -> bool:
+    """True when ``value`` converts to a tensor whose entries are all finite."""
+    t = as_tensor(value)
+    return t is not None and bool(torch.isfinite(t.double()).all())
+
+
+def describe_difference(got: Any, expected: Any, *, atol: float = 1e-6, rtol: float = 1e-5) -> str | None:
+    """None when ``got`` matches ``expected``; otherwise one sentence saying how it differs."""
+    exp_t = as_tensor(expected)
+    if exp_t is None:  # plain Python objects: strings, tuples of names ...
+        return None if got == expected else f"expected {expected!r}, got {got!r}"
+    if got is None:
+        return "your function returned None — did you forget the `return` statement?"
+    got_t = as_tensor(got)
+    if got_t is None:
+        return f"expected a tensor, got a {type(got).__name__}"
+    if tuple(got_t.shape) != tuple(exp_t.shape):
+        return f"expected shape {tuple(exp_t.shape)}, got shape {tuple(got_t.shape)}"
+    if exp_t.is_floating_point() and not got_t.is_floating_point():
+        return f"expected floating-point values, got dtype {got_t.dtype}"
+    if not exp_t.is_floating_point() and got_t.is_floating_point() and exp_t.dtype != torch.bool:
+        return f"expected integer values (dtype {exp_t.dtype}), got dtype {got_t.dtype}"
+    g, e = got_t.double(), exp_t.double()
+    if torch.isnan(g).any() and not torch.isnan(e).any():
+        return "your result contains NaN where the expected values are finite (overflow? log of 0?)"
+    if torch.isinf(g).any() and not torch.isinf(e).any():
+        return "your result contains inf where the expected values are finite (overflow in exp?)"
+    if torch.allclose(g, e, atol=atol, rtol=rtol, equal_nan=True):
+        return None
+    diff = (g - e).abs()
+    diff = torch.where(torch.isnan(diff), torch.zeros_like(diff), diff)
+    idx = np.unravel_index(int(diff.argmax()), tuple(diff.shape)) if diff.dim() else ()
+    where = f" at index {tuple(int(i) for i in idx)}" if idx else ""
+    return (f"values differ: largest difference {diff.max().item():.3g}{where} "
+            f"(expected {e[idx].item():.6g}, got {g[idx].item():.6g})")
+
+
+def passed(message: str) -> None:
+    """Print the one-line confirmation of a passing check."""
+    print(f"✔ {message}")
+
+
+def fail(name: str, problem: str, *, case: Case | str | None = None, hint: str | None = None) -> CheckFailed:
+    """The one way a check fails: ``raise fail(...)`` gives "name is not right yet on case: …" + hint."""
+    label = case.label if isinstance(case, Case) else case
+    msg = f"{name} is not right yet" + (f" on case: {label}" if label else "") + f"\n  {problem}"
+    if hint:
+        msg += f"\n  Hint: {hint}"
+    return CheckFailed(msg)
+
+
+def require_callable(fn, name: str) -> None:
+    """Fail with a hint when the student passed a value (the function's result) instead of the function."""
+    if not callable(fn):
+        raise CheckFailed(f"expected a function, got {type(fn).__name__} — pass {name} itself, without calling it")
+
+
+class _TimeLimit(Exception):
+    """Raised inside the student's code when a call runs past its time limit."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (main thread only, where signals can be delivered)."""
+    if not seconds or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise _TimeLimit
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _error_hint(exc: BaseException, case: Case | None, error_hints: Mapping[str, str] | None) -> str | None:
+    text = f"{type(exc).__name__}: {exc}"
+    for marker, hint in (error_hints or {}).items():
+        if marker in text:
+            return hint
+    return case.hint if case is not None else None
+
+
+def call_student(fn: Callable, args: tuple = (), kwargs: dict | None = None, *, name: str,
+                 case: Case | str | None = None, error_hints: Mapping[str, str] | None = None,
+                 time_limit: float | None = TIME_LIMIT_S) -> Any:
+    """The one way a check calls the student's code: errors, stubs and time-outs become :class:`CheckFailed`."""
+    label = case.label if isinstance(case, Case) else case
+    on = f"\n  on case: {label}" if label else ""
+    try:
+        with _time_limit(time_limit):
+            return fn(*args, **(kwargs or {}))
+    except CheckFailed:
+        raise
+    except NotImplementedError:
+        raise CheckFailed(f"{name} is not implemented yet: replace `raise NotImplementedError` with your code") from None
+    except _TimeLimit:
+        raise CheckFailed(f"{name} took longer than {time_limit:g} s{on}\n  Hint: a Python loop over samples or "
+                          "elements is slow — use whole-tensor operations (and check the loop ends)") from None
+    except Exception as exc:  # the student's error is the message
+        hint = _error_hint(exc, case if isinstance(case, Case) else None, error_hints)
+        raise CheckFailed(f"{name} raised {type(exc).__name__}: {exc}{on}"
+                          + (f"\n  Hint: {hint}" if hint else "")) from None
+
+
+def check_function(
+    fn: Callable,
+    reference: Callable,
+    cases: Sequence[Case],
+    *,
+    name: str | None = None,
+    diagnose: Callable[[Any, Case, Any], str | None] | None = None,
+    error_hints: Mapping[str, str] | None = None,
+    atol: float = 1e-6,
+    rtol: float = 1e-5,
+    quiet: bool = False,
+) -> None:
+    """Run ``fn`` and ``reference`` on every case; raise :class:`CheckFailed` with a hint on the first mismatch.
+
+    ``diagnose(got, case, expected)`` may return a hint naming the likely mistake; ``error_hints`` maps a
+    marker in the text of an error the student's code raises to a hint. ``quiet`` skips the confirmation
+    line (for checks that print one line for several parts).
+    """
+    name = name or getattr(fn, "__name__", "your function")
+    require_callable(fn, name)
+    for case in cases:
+        expected = reference(*clone(case.args), **clone(case.kwargs))
+        got = call_student(fn, clone(case.args), clone(case.kwargs), name=name, case=case, error_hints=error_hints)
+        problem = describe_difference(got, expected, atol=atol, rtol=rtol)
+        if problem is not None:
+            hint = diagnose(got, case, expected) if diagnose else None
+            raise fail(name, problem, case=case, hint=hint or case.hint)
+    if not quiet:
+        passed(f"{name}: all {len(cases)} cases match the reference")
+
+
+def silently(check: Callable, *args, **kwargs):
+    """Run a check without its confirmation line (a caller that prints one line for several parts)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return check(*args, **kwargs)
+
+
+def check_choice(answer, answers: Mapping[str, str | None], *, what: str = "answer") -> None:
+    """One multiple-choice answer: ``answers`` maps each letter to None (right) or the hint for it."""
+    try:
+        known = answer in answers
+    except TypeError:  # unhashable: a list or dict
+        known = False
+    if not known:
+        raise CheckFailed(f"{what} must be one of {sorted(answers)} (a string), got {answer!r}")
+    if answers[answer] is not None:
+        raise CheckFailed(f"{what} {answer!r} is not right yet.\n  Hint: {answers[answer]}")
+
+
+def check_choices(answers, key: Mapping, choices, hints: Mapping, *, what: str, default_hint: str = "") -> None:
+    """Multiple-choice tables (weeks 01, 06): ``answers`` maps each task in ``key`` to one of ``choices``.
+
+    ``hints`` maps (task, wrong choice) to a hint; the expected choice is never revealed.
+    """
+    if not isinstance(answers, dict):
+        raise CheckFailed(f"{what} must be a dict mapping each task to one of the choices, got {type(answers).__name__}")
+    missing = sorted(t for t in key if t not in answers)
+    if missing:
+        raise CheckFailed(f"{what} has no entry for {', '.join(missing)}")
+    choices = sorted(set(choices))
+    for task, expected in key.items():
+        got = answers[task]
+        try:
+            valid = got in choices
+        except TypeError:
+            valid = False
+        if not valid:
+            raise CheckFailed(f"answers[{task!r}] = {got!r} is not one of the choices {choices} (spelling matters)")
+        if got != expected:
+            hint = hints.get((task, got), default_hint)
+            raise CheckFailed(f"answers[{task!r}] is not right yet." + (f"\n  Hint: {hint}" if hint else ""))
+
+
+def expect_value_error(fn: Callable, name: str, args: tuple, what: str, word: str) -> None:
+    """Fail unless ``fn(*args)`` raises ValueError whose message mentions ``word`` (weeks 03, 04)."""
+    try:
+        with _time_limit(TIME_LIMIT_S):
+            fn(*args)
+    except NotImplementedError:
+        raise CheckFailed(f"{name} is not implemented yet: replace `raise NotImplementedError` with your code") from None
+    except ValueError as exc:
+        if word not in str(exc).lower():
+            raise CheckFailed(f"{name} raised ValueError for {what}, good — but its message {str(exc)!r} does not "
+                              f"say which argument is wrong\n  Hint: mention {word!r} in the message") from None
+        return
+    except Exception as exc:
+        raise CheckFailed(f"{name} raised {type(exc).__name__} for {what}; raise a ValueError instead\n  Hint: "
+                          f"test the input yourself before computing, then `raise ValueError(...)` naming {word!r}"
+                          ) from None
+    raise CheckFailed(f"{name} accepted {what} without complaint\n  Hint: check the argument first and "
+                      f"`raise ValueError(...)` with a message naming {word!r}")
+
+
+def as_number(value) -> float | None:
+    """A plain float from a Python number, NumPy scalar or one-element tensor/array; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, np.number)):
+        return float(value)
+    t = as_tensor(value)
+    if t is not None and t.numel() == 1 and not t.dtype == torch.bool:
+        return float(t.reshape(()))
+    return None
+

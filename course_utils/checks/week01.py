@@ -1,0 +1,164 @@
+"""Week 01 checks: output layers, sigmoid, thresholds, argmax, a two-head model."""
+
+from __future__ import annotations
+
+import torch
+
+from ._core import Case, CheckFailed, as_tensor, call_student, check_choices, check_function, passed
+
+_OUTPUT_TASKS = {
+    "leaf_diseased": "1 logit + sigmoid",
+    "iris_species": "C logits",
+    "dose_response": "1 linear output",
+}
+_OUTPUT_HINTS = {
+    ("leaf_diseased", "C logits"): "two classes work with C=2 logits, but the course's answer for a yes/no question "
+    "is a single logit: sigmoid turns it into P(diseased), and 1 - P is the other class",
+    ("leaf_diseased", "1 linear output"): "a yes/no answer needs a probability in [0, 1]; a bare linear output is "
+    "unbounded — squash it with sigmoid",
+    ("iris_species", "1 logit + sigmoid"): "one sigmoid output can only separate two classes; three species need one "
+    "logit per class (softmax turns them into probabilities)",
+    ("iris_species", "1 linear output"): "a single number cannot say which of three species; use one logit per class",
+    ("dose_response", "1 logit + sigmoid"): "the response is a measured quantity, not a probability: a sigmoid would "
+    "squash every prediction into (0, 1)",
+    ("dose_response", "C logits"): "there are no classes here: a regression predicts one real number per sample",
+}
+
+
+def check_output_choices(answers) -> None:
+    """Week 01: ``answers`` maps each task name to one of "C logits", "1 logit + sigmoid", "1 linear output"."""
+    check_choices(answers, _OUTPUT_TASKS, _OUTPUT_TASKS.values(), _OUTPUT_HINTS, what="answers")
+    passed(f"output layers: all {len(_OUTPUT_TASKS)} tasks answered correctly")
+
+
+def diagnose_sigmoid(got, case: Case, expected) -> str | None:
+    """Week 01: name the usual sigmoid mistakes from the wrong output ``got`` for input ``case.args[0]``."""
+    z = case.args[0].double()
+    g = as_tensor(got)
+    if g is None or g.shape != z.shape:
+        return None
+    g = g.double()
+    if torch.allclose(g, 1 / (1 + torch.exp(z)), atol=1e-6, equal_nan=True):
+        return "you computed 1 / (1 + exp(z)); the sigmoid has exp(-z) in the denominator"
+    if torch.isnan(g).any():
+        return "exp(z) / (1 + exp(z)) overflows to inf / inf = nan for large z; use 1 / (1 + exp(-z))"
+    if torch.allclose(g, torch.exp(z) / torch.exp(z).sum(), atol=1e-6):
+        return "you normalised over the batch (that is softmax); the sigmoid acts on each number separately"
+    return None
+
+
+def check_sigmoid(fn) -> None:
+    """Week 01: check a from-scratch ``sigmoid(z)`` (any shape → same shape, values in [0, 1])."""
+    cases = [
+        Case("z = tensor([0.0])", (torch.tensor([0.0]),)),
+        Case("z = tensor([-2.0, 0.5, 3.0])", (torch.tensor([-2.0, 0.5, 3.0]),)),
+        Case("a batch of shape (2, 3)", (torch.tensor([[-1.0, 0.0, 1.0], [2.0, -3.0, 4.0]]),)),
+        Case("large values z = tensor([-100.0, 100.0])", (torch.tensor([-100.0, 100.0]),)),
+    ]
+    check_function(fn, torch.sigmoid, cases, name="sigmoid", diagnose=diagnose_sigmoid)
+
+
+def _predict_binary_ref(logits, threshold=0.5):
+    return (torch.sigmoid(logits) >= threshold).long()
+
+
+def diagnose_predict_binary(got, case: Case, expected) -> str | None:
+    """Week 01: name the usual thresholding mistakes (logits vs probabilities, > vs >=, probabilities returned)."""
+    logits = case.args[0]
+    threshold = case.kwargs.get("threshold", 0.5)
+    g = as_tensor(got)
+    if g is None or g.shape != logits.shape:
+        return None
+    if g.is_floating_point() and ((g > 0) & (g < 1)).any():
+        return "you returned probabilities; compare them with the threshold to get 0/1 predictions"
+    # most specific first: on some cases several mistakes give the same wrong answer
+    if torch.equal(g.long(), (torch.sigmoid(logits) > threshold).long()):
+        return "a probability exactly equal to the threshold should count as class 1: use >= rather than >"
+    if threshold != 0.5 and torch.equal(g.long(), (torch.sigmoid(logits) >= 0.5).long()):
+        return "you ignored the `threshold` argument and used 0.5"
+    if torch.equal(g.long(), (logits >= threshold).long()):
+        return "you compared the logits with the threshold; apply sigmoid first (the threshold is a probability)"
+    return None
+
+
+def check_predict_binary(fn) -> None:
+    """Week 01: check ``predict_binary(logits, threshold=0.5)``: logits (N,) → 0/1 integer tensor (N,)."""
+    cases = [
+        Case("logits = tensor([-2.0, 0.3, 4.0])", (torch.tensor([-2.0, 0.3, 4.0]),)),
+        Case("logits between 0 and 0.5, e.g. tensor([0.1, 0.4, -0.1])", (torch.tensor([0.1, 0.4, -0.1]),)),
+        Case("a logit of exactly 0 (probability 0.5)", (torch.tensor([0.0, -1.0]),)),
+        Case("threshold=0.9 with logits tensor([1.0, 2.5, 3.0])", (torch.tensor([1.0, 2.5, 3.0]),), {"threshold": 0.9}),
+        Case("a batch of one", (torch.tensor([1.5]),)),
+    ]
+    check_function(fn, _predict_binary_ref, cases, name="predict_binary", diagnose=diagnose_predict_binary)
+
+
+def diagnose_logits_to_classes(got, case: Case, expected) -> str | None:
+    """Week 01: name the usual argmax mistakes (wrong dim, no dim, squeezed batch of one, softmax first)."""
+    logits = case.args[0]
+    g = as_tensor(got)
+    if g is None:
+        return None
+    if g.dim() == 0:
+        return "you took argmax over the whole batch (no dim, or a squeeze of a batch of one); use dim=1"
+    if g.shape == (logits.shape[1],) and logits.shape[0] != logits.shape[1]:
+        return "your result has one entry per class, not per sample: argmax over dim=1 (the classes), not dim=0"
+    if g.shape == expected.shape and torch.equal(g.long(), logits.argmin(dim=1)):
+        return "you took argmin; the predicted class has the largest logit"
+    if g.shape == expected.shape and torch.equal(g.long(), logits.argmax(dim=0)):
+        return "argmax over dim=0 picks a sample per class; the classes are along dim=1"
+    return None
+
+
+def check_logits_to_classes(fn) -> None:
+    """Week 01: check ``logits_to_classes(logits)``: logits (N, C) → predicted class indices (N,), long."""
+    cases = [
+        Case("3 samples, 4 classes", (torch.tensor([[0.1, 2.0, -1.0, 0.3], [3.0, 0.0, 0.5, 1.0],
+                                                    [-2.0, -1.0, -3.0, -0.5]]),)),
+        Case("a square batch (3 samples, 3 classes)", (torch.tensor([[1.0, 5.0, 0.0], [4.0, 0.0, 2.0],
+                                                                     [0.0, 3.0, 9.0]]),)),
+        Case("a batch of one, shape (1, 5)", (torch.tensor([[0.0, 0.2, 7.0, -1.0, 0.1]]),)),
+        Case("large logits", (torch.tensor([[1000.0, 1001.0], [-1000.0, -1002.0]]),)),
+    ]
+    check_function(fn, lambda x: x.argmax(dim=1), cases, name="logits_to_classes", diagnose=diagnose_logits_to_classes)
+
+
+def _set_head(head, bias) -> None:
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
+
+
+def _two_head_outputs(model, x):
+    out = model(x)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise CheckFailed(f"forward must return a tuple (species_logits, height), got {type(out).__name__}")
+    return out
+
+
+def check_two_head_model(cls) -> None:
+    """Week 01: check ``TwoHeadNet(n_features, n_hidden, n_species)``: x (N, F) → (logits (N, C), height (N,))."""
+    model = call_student(cls, (4, 8, 3), name="TwoHeadNet")
+    for attr in ("trunk", "species_head", "height_head"):
+        if not hasattr(model, attr):
+            raise CheckFailed(f"your model has no attribute `{attr}`: keep the names given in the exercise")
+    for n in (5, 1):
+        logits, height = _two_head_outputs(model, torch.randn(n, 4))
+        if tuple(logits.shape) != (n, 3):
+            raise CheckFailed(f"species logits for a batch of {n} should have shape ({n}, 3), got {tuple(logits.shape)}")
+        if tuple(height.shape) != (n,):
+            hint = "use .squeeze(-1): a plain .squeeze() also drops the batch dimension of a batch of one" if n == 1 \
+                else "the height head gives shape (N, 1); squeeze the last dimension"
+            raise CheckFailed(f"height for a batch of {n} should have shape ({n},), got {tuple(height.shape)}\n  Hint: {hint}")
+    _set_head(model.species_head, [-1.0, 0.0, 2.0])
+    _set_head(model.height_head, [-3.5])
+    logits, height = _two_head_outputs(model, torch.randn(2, 4))
+    if not torch.allclose(logits.detach(), torch.tensor([[-1.0, 0.0, 2.0]] * 2), atol=1e-5):
+        raise CheckFailed("with zero weights and bias [-1, 0, 2] the species head should output exactly these logits\n"
+                          "  Hint: return raw logits — no softmax or other activation after species_head")
+    if not torch.allclose(height.detach(), torch.tensor([-3.5, -3.5]), atol=1e-5):
+        raise CheckFailed("with zero weights and bias -3.5 the height head should output -3.5\n"
+                          "  Hint: a regression head is a plain Linear layer — no sigmoid or ReLU after it")
+    passed("TwoHeadNet: shapes for batches of 5 and 1 and raw outputs of both heads are right")
+
+

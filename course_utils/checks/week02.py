@@ -1,0 +1,233 @@
+"""Week 02 checks: softmax (vector, batch), logsumexp, log-softmax, temperature."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+from ._core import (
+    SHAPE_MARKER,
+    Case,
+    CheckFailed,
+    as_tensor,
+    call_student,
+    check_function,
+    close,
+    finite,
+    passed,
+    require_callable,
+)
+
+EXAMPLE_LOGITS = [-1.0, 0.1, 0.032, 0.25, 9.0]
+
+
+def _other_dims(x: torch.Tensor, dim: int) -> list[int]:
+    return [d for d in range(x.dim()) if d != dim % x.dim()]
+
+
+def _same_nan(got, ref: torch.Tensor) -> bool:
+    """True when ``got`` has NaN/inf exactly where ``ref`` does (and somewhere)."""
+    g = as_tensor(got)
+    if g is None or g.shape != ref.shape:
+        return False
+    bad_g, bad_r = ~torch.isfinite(g.double()), ~torch.isfinite(ref.double())
+    return bool(bad_r.any()) and bool((bad_g == bad_r).all())
+
+
+KEEPDIM_HINT = ("the shapes do not line up when you subtract or divide: take the max and the sum along dim "
+                "with keepdim=True, so that dimension stays (size 1) and broadcasts")
+GLOBAL_MAX_HINT = ("you subtracted the max of the whole tensor: a row far below it underflows to exp(...) = 0 — "
+                   "take the max along dim with keepdim=True")
+
+
+def diagnose_softmax(got, case: Case, expected) -> str | None:
+    """Week 02: turn a wrong softmax (vector or batch) into a hint naming the likely mistake."""
+    x = case.args[0].double()
+    dim = case.args[1] if len(case.args) > 1 else case.kwargs.get("dim", 0)
+    xf = case.args[0].float()
+    e_global = torch.exp(xf - xf.max())
+    if x.dim() > 1 and _same_nan(got, e_global / e_global.sum(dim, keepdim=True)):
+        return GLOBAL_MAX_HINT
+    e_min = torch.exp(xf - xf.amin(dim, keepdim=True))
+    if _same_nan(got, e_min / e_min.sum(dim, keepdim=True)):
+        return ("you subtracted the minimum: exp(x - min) still overflows when the logits are far apart — "
+                "subtract the max, so that every exponent is <= 0")
+    if not finite(got) and bool(torch.isfinite(torch.softmax(x, dim)).all()):
+        if bool((torch.exp(x.float()) == float("inf")).any()):
+            return ("your softmax overflows for large logits: exp(1000) is inf and inf/inf is NaN — "
+                    "subtract the max first: softmax(x) = softmax(x - max(x))")
+    if close(got, torch.exp(x)) or close(got, torch.exp(x - x.amax(dim, keepdim=True))):
+        return "you returned exp(x) without dividing by the sum of the exponentials"
+    if close(got, x / x.sum(dim, keepdim=True)):
+        return "you divided the logits themselves by their sum — exponentiate first, then divide"
+    if close(got, torch.softmax(-x, dim)):
+        return "you used exp(-x): the largest logit should get the largest probability"
+    if x.dim() > 1:
+        for d in _other_dims(x, dim):
+            if close(got, torch.softmax(x, d)):
+                return (f"your softmax sums to 1 along dim {d} instead of dim {dim % x.dim()} — "
+                        f"use the dim argument in both the max and the sum")
+        g = as_tensor(got)
+        if g is not None and g.shape == x.shape and close(float(g.double().sum()), 1.0):
+            return ("you divided by the sum over the whole tensor: sum along dim only, "
+                    "with keepdim=True so the shapes broadcast")
+    return None
+
+
+def softmax_vector_cases() -> list[Case]:
+    """Week 02: vectors (C,) for a from-scratch softmax, from the worked example to large logits."""
+    return [
+        Case("the worked example [-1, 0.1, 0.032, 0.25, 9]", (torch.tensor(EXAMPLE_LOGITS),)),
+        Case("three equal logits", (torch.zeros(3),)),
+        Case("negative logits [-3, -1, -2]", (torch.tensor([-3.0, -1.0, -2.0]),)),
+        Case("a single class", (torch.tensor([4.2]),)),
+        Case("large logits [1000, 999, 990]", (torch.tensor([1000.0, 999.0, 990.0]),)),
+        Case("logits far apart [50, -50, 0]", (torch.tensor([50.0, -50.0, 0.0]),)),
+    ]
+
+
+def check_softmax_vector(fn: Callable) -> None:
+    """Week 02 exercise 1: ``fn(x)`` with x (C,) must equal torch.softmax(x, dim=0) and keep x's dtype."""
+    cases = softmax_vector_cases()
+    check_function(fn, lambda x: torch.softmax(x, dim=0), cases, name="softmax_vector", diagnose=diagnose_softmax,
+                   quiet=True)
+    x64 = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+    got = call_student(fn, (x64,), name="softmax_vector", case="float64 logits [0.5, -1, 2]")
+    if getattr(got, "dtype", None) != torch.float64:
+        raise CheckFailed(f"softmax_vector is not right yet on case: float64 logits [0.5, -1, 2]\n"
+                          f"  the result has dtype {getattr(got, 'dtype', type(got).__name__)}, expected torch.float64\n"
+                          f"  Hint: return the dtype you were given — do not convert with .float() or build new "
+                          f"tensors with a fixed dtype")
+    passed(f"softmax_vector: all {len(cases) + 1} cases match the reference (float64 stays float64)")
+
+
+def batch_cases() -> list[Case]:
+    """Week 02: batched logits (N, C) and (N, C, L) with several dims, including large values."""
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(4, 3, generator=g) * 2
+    return [
+        Case("a batch of 4 samples × 3 classes, dim=1", (x, 1)),
+        Case("the same batch, dim=-1", (x, -1)),
+        Case("a batch of 1 sample, dim=1", (x[:1], 1)),
+        Case("shape (2, 5, 3), classes along dim=1", (torch.randn(2, 5, 3, generator=g), 1)),
+        Case("the batch normalised along dim=0", (x, 0)),
+        # float64 so that a correct x - logsumexp(x) is not failed by float32 rounding at |x| = 5000
+        Case("large logits (values up to 1e4, float64), dim=1",
+             (torch.tensor([[1e4, 0.0, -1e4], [5000.0, 5001.0, 4999.0]], dtype=torch.float64), 1)),
+    ]
+
+
+def check_softmax_batch(fn: Callable) -> None:
+    """Week 02 exercise 2: ``fn(x, dim)`` must equal torch.softmax(x, dim) for any shape."""
+    check_function(fn, lambda x, dim: torch.softmax(x, dim), batch_cases(), name="softmax_batch",
+                   diagnose=diagnose_softmax, error_hints={SHAPE_MARKER: KEEPDIM_HINT})
+
+
+def diagnose_logsumexp(got, case: Case, expected) -> str | None:
+    """Week 02: hints for a wrong logsumexp(x, dim)."""
+    x, dim = case.args[0].double(), case.args[1]
+    m = x.amax(dim, keepdim=True)
+    xf = case.args[0].float()
+    if x.dim() > 1 and _same_nan(got, xf.max() + torch.log(torch.exp(xf - xf.max()).sum(dim))):
+        return GLOBAL_MAX_HINT
+    if not finite(got) and finite(expected):
+        return "exp overflows (or log(0) underflows): factor out the max, m + log(sum(exp(x - m)))"
+    if close(got, torch.log(torch.exp(x - m).sum(dim))):
+        return "you subtracted the max inside the exp but forgot to add it back: m + log(sum(exp(x - m)))"
+    if close(got, torch.log(torch.exp(x - m).sum(dim, keepdim=True))) or close(got, torch.logsumexp(x, dim, True)):
+        return "your result keeps the summed dimension (size 1): squeeze it, or sum without keepdim at the end"
+    g = as_tensor(got)
+    if g is not None and g.dim() > x.dim() - 1 and g.shape != x.shape:
+        return (f"your result has shape {tuple(g.shape)}: m kept dim {dim % x.dim()} (keepdim=True) but the sum "
+                "did not, and the two broadcast against each other — use keepdim=True in both, then squeeze(dim) once")
+    if x.dim() > 1:
+        for d in _other_dims(x, dim):
+            if close(got, torch.logsumexp(x, d)):
+                return f"you summed along dim {d} instead of dim {dim % x.dim()}"
+    return None
+
+
+def check_logsumexp(fn: Callable) -> None:
+    """Week 02 exercise 3: ``fn(x, dim)`` must equal torch.logsumexp(x, dim), stable for huge logits."""
+    cases = batch_cases() + [Case("very negative logits [-1000, -1001], dim=0", (torch.tensor([-1000.0, -1001.0]), 0))]
+    check_function(fn, lambda x, dim: torch.logsumexp(x, dim), cases, name=getattr(fn, "__name__", "logsumexp"),
+                   diagnose=diagnose_logsumexp, error_hints={SHAPE_MARKER: KEEPDIM_HINT}, rtol=1e-6)
+
+
+def diagnose_log_softmax(got, case: Case, expected) -> str | None:
+    """Week 02: hints for a wrong log_softmax(x, dim)."""
+    x, dim = case.args[0].double(), case.args[1]
+    naive = torch.log(torch.softmax(x.float(), dim)).double()
+    if not finite(got) and finite(expected):
+        if _same_nan(got, naive):
+            return ("log(softmax(x)) underflows: a tiny probability rounds to 0 (below ~1e-45 in float32, "
+                    "~1e-308 in float64) and log(0) = -inf — compute x - logsumexp(x) instead")
+        return ("exp overflows for large logits, so log(sum(exp(x))) is inf: use your logsumexp, "
+                "which subtracts the max first")
+    if close(got, x - x.amax(dim, keepdim=True)):
+        return "you subtracted the max but not log(sum(exp(x - max))): subtract logsumexp(x) itself"
+    if close(got, torch.softmax(x, dim)):
+        return "you returned probabilities: log_softmax returns their logarithms, x - logsumexp(x)"
+    if close(got, x + torch.logsumexp(x, dim, keepdim=True)):
+        return "you added logsumexp(x); log_softmax subtracts it: x - logsumexp(x)"
+    if x.dim() > 1:
+        for d in _other_dims(x, dim):
+            if close(got, torch.log_softmax(x, d)):
+                return f"you normalised along dim {d} instead of dim {dim % x.dim()}"
+    return None
+
+
+def check_log_softmax(fn: Callable) -> None:
+    """Week 02 exercise 4: ``fn(x, dim)`` must equal torch.log_softmax(x, dim) without underflow."""
+    cases = batch_cases() + [
+        Case("a 200-logit gap: [0, -200], dim=0", (torch.tensor([0.0, -200.0]), 0)),
+        Case("the worked example, dim=0", (torch.tensor(EXAMPLE_LOGITS), 0)),
+    ]
+    unsqueeze_hint = ("logsumexp(x, dim) has lost the dimension dim: put it back with .unsqueeze(dim) "
+                      "before subtracting it from x")
+    check_function(fn, lambda x, dim: torch.log_softmax(x, dim), cases, name="log_softmax",
+                   diagnose=diagnose_log_softmax, error_hints={SHAPE_MARKER: unsqueeze_hint}, rtol=1e-6)
+
+
+def top_prob_at(logits: torch.Tensor, T: float) -> float:
+    """Week 02: the largest probability of softmax(logits / T) for logits (C,), in float64."""
+    return float(torch.softmax(logits.double() / T, dim=0).max())
+
+
+def temperature_cases() -> list[tuple[str, torch.Tensor, float]]:
+    """Week 02: (label, logits (C,), target top-class probability) for the temperature exercise."""
+    return [
+        ("the worked example, target 0.9", torch.tensor(EXAMPLE_LOGITS), 0.9),
+        ("three flower species [2.0, 1.0, 0.1], target 0.5", torch.tensor([2.0, 1.0, 0.1]), 0.5),
+        ("the same logits, target 0.99 (T below 1)", torch.tensor([2.0, 1.0, 0.1]), 0.99),
+        ("two classes [1, 0], target 0.6", torch.tensor([1.0, 0.0]), 0.6),
+    ]
+
+
+def check_temperature_for(fn: Callable, *, tol: float = 1e-4) -> None:
+    """Week 02 exercise 5: ``fn(logits, target)`` must return T with max softmax(logits / T) = target."""
+    require_callable(fn, "temperature_for")
+    for label, z, target in temperature_cases():
+        T = call_student(fn, (z.clone(), target), name="temperature_for", case=label)
+        if isinstance(T, torch.Tensor) and T.numel() == 1:
+            T = T.item()
+        if not isinstance(T, (int, float)) or isinstance(T, bool):
+            raise CheckFailed(f"temperature_for must return a number (float), got {type(T).__name__}\n  on case: {label}")
+        if not (math.isfinite(T) and T > 0):
+            raise CheckFailed(f"temperature_for returned T = {T}; a temperature must be positive and finite\n"
+                              f"  on case: {label}")
+        p = top_prob_at(z, T)
+        if close(p, target, atol=tol, rtol=tol):
+            continue
+        msg = f"temperature_for is not right yet on case: {label}\n  at T = {T:.4g} the top class gets {p:.4f}, not {target}"
+        if close(top_prob_at(z, 1.0 / T), target, atol=tol, rtol=tol):
+            msg += "\n  Hint: you returned 1/T — softmax(z / T) divides the logits by T (or you multiplied by T)"
+        elif p > target:
+            msg += "\n  Hint: the distribution is still too peaked — a larger T spreads the probability out"
+        else:
+            msg += "\n  Hint: the distribution is too flat — a smaller T makes the top class more certain"
+        raise CheckFailed(msg)
+    passed(f"temperature_for: all {len(temperature_cases())} targets reached to within {tol:g}")
+

@@ -1,0 +1,220 @@
+"""The explorer machinery every week shares: a pure update function plus thin ipywidgets/ipympl wiring.
+
+The pattern (used by every week):
+
+* ``update(**slider_values) -> dict`` is a *pure* function: numbers in, the data
+  to draw out. It is unit-tested without a browser.
+* :func:`build_explorer` wires sliders to an ipympl canvas. The figure is itself
+  a widget; a slider change calls ``update`` and then a ``redraw(data)`` function
+  that changes the existing artists in place (``set_data``, ``set_height``) and
+  asks for a redraw with ``draw_idle``. No ``clear_output``, no ``interact``:
+  that is what lets these cells pass strict nbval, and it is fast in the browser.
+* The figure is built without pyplot (``Canvas(Figure())``), so it is not shown
+  a second time by the inline backend and the notebook's backend is untouched.
+* Displaying an :class:`Explorer` gives JupyterLab the live widget, gives static
+  viewers (GitHub, HTML export) a PNG of the starting state, and gives nbval a
+  stable one-line text description to compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from course_utils.plotting import course_style
+
+Redraw = Callable[[dict], None]
+
+
+@dataclass
+class Explorer:
+    """A live figure driven by sliders; ``set(name=value)`` moves a slider from code."""
+
+    title: str
+    update: Callable[..., dict]
+    sliders: dict[str, Any]
+    figure: Figure
+    redraw: Redraw
+    widget: Any = None
+    canvas: Any = None
+    data: dict = field(default_factory=dict)
+
+    def values(self) -> dict[str, Any]:
+        return {name: s.value for name, s in self.sliders.items()}
+
+    def refresh(self) -> dict:
+        """Recompute from the current slider values and redraw the artists in place."""
+        self.data = self.update(**self.values())
+        self.redraw(self.data)
+        if self.canvas is not None:
+            self.canvas.draw_idle()
+        return self.data
+
+    def set(self, **values) -> dict:
+        """Move sliders from code (as a student would with the mouse); returns the new data."""
+        unknown = set(values) - set(self.sliders)
+        if unknown:
+            raise KeyError(f"unknown slider(s) {sorted(unknown)}; this explorer has {sorted(self.sliders)}")
+        with _hold(self.sliders.values()):
+            for name, value in values.items():
+                self.sliders[name].value = value
+        return self.refresh()
+
+    def describe(self) -> str:
+        parts = ", ".join(f"{n} in [{s.min:g}, {s.max:g}]" for n, s in self.sliders.items())
+        return f"Explorer: {self.title} (sliders: {parts})"
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        bundle = {"text/plain": self.describe()}
+        if self.widget is not None:
+            bundle.update({k: v for k, v in _widget_bundle(self.widget).items() if k != "text/plain"})
+        bundle["image/png"] = _png(self.figure)
+        return bundle
+
+
+class _hold:
+    """Suspend slider callbacks while several values change, so we redraw once."""
+
+    def __init__(self, sliders):
+        self.sliders = list(sliders)
+
+    def __enter__(self):
+        for s in self.sliders:
+            s._course_hold = True
+
+    def __exit__(self, *exc):
+        for s in self.sliders:
+            s._course_hold = False
+
+
+def _widget_bundle(widget) -> dict:
+    data = widget._repr_mimebundle_()
+    return data[0] if isinstance(data, tuple) else data
+
+
+def _png(fig: Figure) -> str:
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _live_canvas(fig: Figure):
+    """An ipympl canvas for ``fig`` (no pyplot involved), or None without a kernel/ipympl."""
+    import sys
+
+    import matplotlib
+
+    first_import = "ipympl" not in sys.modules
+    backend = matplotlib.rcParams["backend"]
+    try:
+        from ipympl.backend_nbagg import Canvas, FigureManager
+    except ImportError:  # pragma: no cover - ipympl is a runtime dependency
+        return None
+    if first_import and matplotlib.rcParams["backend"] != backend:
+        # Importing ipympl switches pyplot to the widget backend; the lecture's ordinary
+        # figures must stay inline (static PNGs), so switch straight back.
+        matplotlib.use(backend)
+    canvas = Canvas(fig)
+    FigureManager(canvas, 0)
+    canvas.toolbar_visible = False
+    canvas.header_visible = False
+    canvas.footer_visible = False
+    canvas.resizable = False
+    canvas.capture_scroll = False
+    return canvas
+
+
+def float_slider(description: str, value: float, min: float, max: float, step: float, **kw):
+    """A FloatSlider that only fires when released-or-keyed in one step (continuous updates on)."""
+    import ipywidgets as w
+
+    if not min <= value <= max:
+        raise ValueError(f"slider {description!r}: value {value} must lie in [min, max] = [{min}, {max}]")
+    return w.FloatSlider(
+        value=value, min=min, max=max, step=step, description=description,
+        continuous_update=True, readout_format=kw.pop("readout_format", ".2f"),
+        style={"description_width": "initial"}, layout=w.Layout(width="420px"), **kw,
+    )
+
+
+def build_explorer(
+    title: str,
+    update: Callable[..., dict],
+    sliders: Mapping[str, Any],
+    setup: Callable[[Figure, dict], Redraw],
+    *,
+    figsize: tuple[float, float] = (7.0, 3.2),
+    live: bool = True,
+) -> Explorer:
+    """Wire ``sliders`` (name -> ipywidgets slider) to a figure drawn by ``setup``.
+
+    ``setup(fig, data)`` draws the first state from ``data = update(**values)``
+    and returns ``redraw(data)``, which must only change existing artists.
+    With ``live=False`` no widgets are created (used by tests and benchmarks).
+    """
+    if not sliders:
+        raise ValueError("sliders must name at least one slider")
+    with course_style():
+        fig = Figure(figsize=figsize, dpi=80, layout="constrained")
+        values = {name: s.value for name, s in sliders.items()}
+        data = update(**values)
+        redraw = setup(fig, data)
+        # Lay the figure out once, then freeze it: re-running constrained layout on every
+        # slider step would cost about a third of each redraw.
+        fig.draw_without_rendering()
+        fig.set_layout_engine("none")
+    exp = Explorer(title=title, update=update, sliders=dict(sliders), figure=fig, redraw=redraw, data=data)
+    if not live:
+        return exp
+    import ipywidgets as w
+
+    exp.canvas = _live_canvas(fig)
+
+    def on_change(change):
+        if not getattr(change["owner"], "_course_hold", False):
+            with course_style():
+                exp.refresh()
+
+    for s in exp.sliders.values():
+        s.observe(on_change, names="value")
+    controls = w.VBox(list(exp.sliders.values()))
+    children = [controls] + ([exp.canvas] if exp.canvas is not None else [])
+    exp.widget = w.VBox(children, layout=w.Layout(align_items="flex-start"))
+    exp.widget.add_class("course-explorer")
+    return exp
+
+
+def require_logits(logits) -> np.ndarray:
+    """Logits (C,) with C >= 2 finite values, as a float64 NumPy array (weeks 02, 03, 07)."""
+    z = np.asarray(logits, dtype=float).ravel()
+    if z.size < 2:
+        raise ValueError(f"logits must hold at least two classes, got {z.size}")
+    if not np.all(np.isfinite(z)):
+        raise ValueError("logits must be finite (no NaN or inf)")
+    return z
+
+
+def require_index(value, n: int, name: str) -> int:
+    """An int class index in [0, n) (weeks 02, 03)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < n:
+        raise ValueError(f"{name} must be a class index in [0, {n - 1}], got {value!r}")
+    return int(value)
+
+
+def require_finite(value, name: str) -> float:
+    """A finite slider value as a float: NaN and inf are refused, naming the slider."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}") from None
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return v
+

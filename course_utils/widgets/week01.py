@@ -1,0 +1,76 @@
+"""Week 01 explorer: a sigmoid threshold on one feature."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from course_utils.plotting import COLORS, PALETTE, style_axes
+
+from ._core import Explorer, build_explorer, float_slider
+
+
+def threshold_update(w: float, b: float, x: np.ndarray, y: np.ndarray, threshold: float = 0.5) -> dict:
+    """Week 01 explorer: a one-feature binary classifier p = sigmoid(w*x + b).
+
+    ``x``: (N,) feature values, ``y``: (N,) labels 0/1. Returns the probability
+    curve over the feature range, each sample's predicted class, the decision
+    boundary (x where p = threshold, or None when w = 0) and the accuracy.
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length, got {x.shape} and {y.shape}")
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+    grid = np.linspace(x.min() - 0.5, x.max() + 0.5, 200)
+    p_grid = expit(w * grid + b)
+    pred = (expit(w * x + b) >= threshold).astype(float)
+    logit_t = np.log(threshold / (1 - threshold))
+    boundary = None if w == 0 else (logit_t - b) / w + 0.0  # + 0.0 turns -0.0 into 0.0
+    return {
+        "grid": grid,
+        "p_grid": p_grid,
+        "pred": pred,
+        "boundary": boundary,
+        "accuracy": float((pred == y).mean()),
+        "n_positive": int(pred.sum()),
+    }
+
+
+def threshold_explorer(x, y, *, w: float = 2.0, b: float = 0.0, feature: str = "feature",
+                       positive: str = "positive", live: bool = True) -> Explorer:
+    """Week 01: sliders for weight and bias of sigmoid(w*x + b) over labelled 1-D data."""
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    jitter = np.random.default_rng(0).uniform(-0.04, 0.04, size=len(y))
+
+    def update(w, b):
+        return threshold_update(w, b, x, y)
+
+    def setup(fig, d):
+        ax = fig.add_subplot()
+        ax.scatter(x[y == 0], y[y == 0] + jitter[y == 0], s=10, alpha=0.5, color=PALETTE["blue"], label=f"not {positive} (0)")
+        ax.scatter(x[y == 1], y[y == 1] + jitter[y == 1], s=10, alpha=0.5, color=PALETTE["orange"], label=f"{positive} (1)")
+        (curve,) = ax.plot(d["grid"], d["p_grid"], color=COLORS[6], lw=2, label="p = sigmoid(w·x + b)")
+        ax.axhline(0.5, color="grey", ls=":", lw=1)
+        vline = ax.axvline(d["boundary"] if d["boundary"] is not None else np.nan, color=PALETTE["vermillion"], ls="--",
+                           label="decision boundary (p = 0.5)")
+        text = ax.text(0.02, 0.6, "", transform=ax.transAxes, fontsize=9)
+        ax.set_xlim(d["grid"][0], d["grid"][-1])
+        ax.set_ylim(-0.1, 1.1)
+        style_axes(ax, title="Sigmoid output and the 0.5 threshold", xlabel=f"{feature} (standardised)",
+                   ylabel=f"P({positive})")
+        ax.legend(loc="center right", fontsize=8, frameon=False)
+
+        def redraw(d):
+            curve.set_ydata(d["p_grid"])
+            xb = d["boundary"] if d["boundary"] is not None else np.nan
+            vline.set_xdata([xb, xb])
+            text.set_text(f"accuracy = {d['accuracy']:.3f}\npredicted positive: {d['n_positive']}")
+
+        redraw(d)
+        return redraw
+
+    sliders = {"w": float_slider("weight w", w, -5.0, 5.0, 0.1), "b": float_slider("bias b", b, -5.0, 5.0, 0.1)}
+    return build_explorer("sigmoid threshold on one feature", update, sliders, setup, live=live)
