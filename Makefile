@@ -8,6 +8,9 @@ ARGS   ?=
 # JupyterLab refuses to run as root unless told it may (containers, CI).
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Both cores: each test file (so each notebook, and the browser test as a whole) stays on one worker.
+JOBS  ?= 2
+XDIST := -n $(JOBS) --dist loadfile
 
 .PHONY: help install lab test lint unit nbval test-gpu execute release grade bench clean
 
@@ -39,14 +42,14 @@ unit: $(STAMP)
 	$(BIN)/pytest tests -m "not slow"
 
 nbval: $(STAMP)
-	$(BIN)/pytest $(NBVAL) notebooks solutions
+	$(BIN)/pytest $(XDIST) $(NBVAL) notebooks solutions
 
 test: $(STAMP)
 	$(BIN)/ruff check course_utils tests benchmarks scripts notebooks solutions
-	$(BIN)/pytest tests $(NBVAL) notebooks solutions
+	$(BIN)/pytest $(XDIST) tests $(NBVAL) notebooks solutions
 
 test-gpu: $(STAMP)
-	COURSE_DEVICE=cuda $(BIN)/pytest $(NBVAL) notebooks solutions
+	COURSE_DEVICE=cuda $(BIN)/pytest $(XDIST) $(NBVAL) notebooks solutions
 
 execute: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py $(if $(NB),$(NB),notebooks solutions)
