@@ -42,6 +42,7 @@ class Explorer:
     widget: Any = None
     canvas: Any = None
     data: dict = field(default_factory=dict)
+    _blitter: Any = field(default=None, repr=False)
 
     def values(self) -> dict[str, Any]:
         return {name: s.value for name, s in self.sliders.items()}
@@ -51,7 +52,9 @@ class Explorer:
         self.data = self.update(**self.values())
         self.redraw(self.data)
         if self.canvas is not None:
-            self.canvas.draw_idle()
+            if self._blitter is None:
+                self._blitter = Blitter(self.figure, self.canvas)
+            self._blitter.step()
         return self.data
 
     def set(self, **values) -> dict:
@@ -74,6 +77,70 @@ class Explorer:
             bundle.update({k: v for k, v in _widget_bundle(self.widget).items() if k != "text/plain"})
         bundle["image/png"] = _png(self.figure)
         return bundle
+
+
+class Blitter:
+    """Per slider step, re-render only the axes' content; ticks, labels and titles are a cached background.
+
+    When ``redraw`` touches an artist of an axes (matplotlib marks it stale), everything drawn inside
+    that axes (lines, patches, texts, its legend) becomes *animated*: a full draw leaves it out and
+    caches the background, and each later step restores that background, draws the content in z-order
+    and blits. When a step changes axis limits or ticks, or touches a new axes, the whole figure is
+    drawn once more. Saved images (``savefig``) still contain every artist, in the usual order.
+    """
+
+    def __init__(self, figure: Figure, canvas):
+        from matplotlib.axis import Axis
+        from matplotlib.spines import Spine
+
+        self.figure, self.canvas = figure, canvas
+        # Ticks are re-positioned (so marked stale) by every draw, and spines never move.
+        self._frame = (Axis, Spine)
+        self.dynamic: list = []
+        self._live_axes: set = set()
+        self.background = None
+        self.limits = self._limits()
+        canvas.mpl_connect("draw_event", self._on_draw)
+
+    def _limits(self) -> list[tuple]:
+        return [tuple(ax.viewLim.bounds) + tuple(ax.get_xticks()) + tuple(ax.get_yticks()) for ax in self.figure.axes]
+
+    def _content(self, ax) -> list:
+        """What is drawn inside ``ax`` (legend last), in drawing order."""
+        from matplotlib.legend import Legend
+
+        inner = [a for a in ax.get_children() if a is not ax.patch and not isinstance(a, (*self._frame, Legend))
+                 and a not in (ax.title, ax._left_title, ax._right_title)]
+        legend = [ax.legend_] if ax.legend_ is not None else []
+        return sorted(inner, key=lambda a: a.get_zorder()) + legend
+
+    def _touched_axes(self) -> list:
+        return [ax for ax in self.figure.axes if ax not in self._live_axes
+                and any(a.stale for a in self._content(ax) + [ax.title])]
+
+    def _on_draw(self, event) -> None:
+        if self.canvas.is_saving():
+            return
+        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        for a in self.dynamic:
+            self.figure.draw_artist(a)
+
+    def step(self) -> None:
+        """Show the figure after ``redraw`` has updated its artists."""
+        new, limits = self._touched_axes(), self._limits()
+        if new or limits != self.limits or self.background is None:
+            for ax in new:
+                self._live_axes.add(ax)
+                for a in self._content(ax) + [ax.title]:
+                    a.set_animated(True)
+                    self.dynamic.append(a)
+            self.limits = limits
+            self.canvas.draw()  # the background without the animated artists, then them on top (_on_draw)
+            return
+        self.canvas.restore_region(self.background)
+        for a in self.dynamic:
+            self.figure.draw_artist(a)
+        self.canvas.blit(self.figure.bbox)
 
 
 class _hold:

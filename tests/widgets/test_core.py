@@ -67,3 +67,86 @@ def test_logits_and_index_validators_name_the_argument():
         require_index(3, 3, "target")
     with pytest.raises(ValueError, match="index"):
         require_index(True, 3, "index")
+
+
+# ---------------------------------------------------------------- blitting: only the axes' content is redrawn
+def _pixels(canvas) -> np.ndarray:
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def _steps(exp, canvas, n=4):
+    from course_utils.widgets._core import Blitter
+
+    blitter = Blitter(exp.figure, canvas)
+    canvas.draw()
+    name, s = next(iter(exp.sliders.items()))
+    for v in np.linspace(s.min, s.max, n + 1)[1:]:
+        exp.redraw(exp.update(**dict(exp.values(), **{name: float(v)})))
+        blitter.step()
+    return blitter
+
+
+def _full_draw(exp, canvas, blitter) -> np.ndarray:
+    for a in blitter.dynamic:
+        a.set_animated(False)
+    blitter.dynamic = []
+    canvas.draw()
+    return _pixels(canvas)
+
+
+@pytest.mark.parametrize("make", ["huber", "outlier", "true_class", "temperature"])
+def test_a_blitted_step_looks_like_a_full_redraw(make):
+    """Does drawing only the axes' content over the cached background give the figure a full draw gives?"""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from course_utils import widgets as w
+
+    exp = {"huber": lambda: w.huber_explorer(live=False), "outlier": lambda: w.outlier_explorer(live=False),
+           "true_class": lambda: w.true_class_explorer(live=False),
+           "temperature": lambda: w.temperature_explorer([2.0, 1.0, 0.2, -0.5, -1.0], live=False)}[make]()
+    canvas = FigureCanvasAgg(exp.figure)
+    blitter = _steps(exp, canvas)
+    blitted = _pixels(canvas)
+    assert blitter.dynamic, "the step changed artists, so some must be animated"
+    assert not any(type(a).__name__ in ("XAxis", "YAxis", "XTick", "YTick") for a in blitter.dynamic)
+    full = _full_draw(exp, canvas, blitter)
+    differ = (blitted != full).any(axis=2).mean()
+    assert differ < 0.005, f"{differ:.2%} of the pixels differ from a full redraw"
+
+
+def test_a_step_that_moves_the_axis_limits_redraws_the_whole_figure():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from course_utils.widgets import build_explorer, float_slider
+
+    def setup(fig, d):
+        ax = fig.add_subplot()
+        (line,) = ax.plot([0, 1], [0, d["top"]])
+
+        def redraw(d):
+            line.set_ydata([0, d["top"]])
+            ax.set_ylim(0, d["top"])
+
+        return redraw
+
+    exp = build_explorer("limits", lambda top: {"top": top}, {"top": float_slider("top", 1.0, 1.0, 10.0, 1.0)},
+                         setup, live=False)
+    canvas = FigureCanvasAgg(exp.figure)
+    blitter = _steps(exp, canvas, n=3)
+    assert blitter.limits[0][3] == pytest.approx(10.0)  # the cached background has the last step's axis
+    assert (_pixels(canvas) == _full_draw(exp, canvas, blitter)).all()
+
+
+def test_the_static_png_still_holds_the_animated_artists():
+    import base64
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    exp = threshold_explorer(np.linspace(-2, 2, 21), (np.linspace(-2, 2, 21) > 0).astype(float), live=False)
+    canvas = FigureCanvasAgg(exp.figure)
+    blitter = _steps(exp, canvas)
+    png = np.asarray(Image.open(io.BytesIO(base64.b64decode(exp._repr_mimebundle_()["image/png"]))).convert("RGBA"))
+    full = _full_draw(exp, canvas, blitter)
+    assert png.shape == full.shape and (png != full).any(axis=2).mean() < 0.005
