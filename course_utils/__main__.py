@@ -26,6 +26,7 @@ def _grade(args) -> int:
     return grade_batch(
         assignment=args.assignment, submissions=args.submissions, out=args.out, timeout=args.timeout,
         memory_mb=args.memory, db_url=args.db_url, jobs=args.jobs, students=args.student,
+        no_sandbox=args.no_sandbox, on_flag=args.on_flag, export=args.export or [], roster=args.roster,
     )
 
 
@@ -52,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
                     help="submissions graded at the same time (default: number of CPU cores, at most 4)")
     gr.add_argument("--student", action="append", metavar="ID",
                     help="grade only this student (repeatable); the others keep their rows")
+    gr.add_argument("--no-sandbox", action="store_true",
+                    help="run student code without the bubblewrap sandbox, with your own rights (not recommended; "
+                         "the default refuses where no sandbox is available)")
+    gr.add_argument("--on-flag", choices=["keep", "zero"], default="keep",
+                    help="a submission flagged by the code scan keeps its score for review (keep, default) or "
+                         "scores 0 (zero)")
+    gr.add_argument("--export", action="append", choices=["canvas", "moodle"], metavar="LMS",
+                    help="also write an import file for this LMS into OUT/lms/: canvas or moodle (repeatable)")
+    gr.add_argument("--roster", metavar="CSV",
+                    help="CSV with columns student,lms_id[,name,section] mapping student ids to LMS ids (for --export)")
     gr.set_defaults(run=_grade)
     return parser
 

@@ -43,6 +43,20 @@ def _check_fraction(name: str, value: float) -> None:
         raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
 
 
+def _require_training_rows(name: str, y_train: np.ndarray, n: int, val_fraction: float, test_fraction: float) -> None:
+    """Refuse a split whose training part is (almost) empty: too few rows to standardise, or a class missing."""
+    n_train = len(y_train)
+    n_classes = 10 if name == "digits" else 2 if name == "breast_cancer" else 1
+    present = len(np.unique(y_train)) if n_classes > 1 else n_classes
+    if n_train < 2 or present < n_classes:
+        classes = f" holding {present} of the {n_classes} classes" if n_classes > 1 else ""
+        raise ValueError(
+            f"val_fraction + test_fraction = {val_fraction} + {test_fraction} leaves {n_train} of {n} {name} rows "
+            f"for training{classes}; lower the fractions so that the training part keeps at least two rows"
+            + (" and every class" if n_classes > 1 else "")
+        )
+
+
 def _raw(name: str):
     from sklearn import datasets  # imported lazily: keeps `import course_utils.data` fast
 
@@ -96,6 +110,7 @@ def load_dataset(
     n_test = int(round(test_fraction * n))
     n_val = int(round(val_fraction * n))
     test_idx, val_idx, train_idx = perm[:n_test], perm[n_test : n_test + n_val], perm[n_test + n_val :]
+    _require_training_rows(name, y[train_idx], n, val_fraction, test_fraction)
     if standardize is None:
         standardize = name != "digits"
     if standardize:
@@ -103,6 +118,9 @@ def load_dataset(
         std = X[train_idx].std(axis=0)
         std[std == 0] = 1.0  # constant pixels in digits stay constant
         X = (X - mean) / std
+
+    if not np.isfinite(X).all():  # cannot happen with enough training rows; never hand out NaN features
+        raise ValueError(f"the {name} features are not all finite after standardising; check the split fractions")
 
     def part(idx):
         return torch.tensor(X[idx], dtype=torch.float32), torch.tensor(y[idx])

@@ -4,7 +4,8 @@ Two questions a single training run cannot answer:
 
 * *Is loss A better than loss B?* :func:`compare_losses` trains once per loss and
   seed (the same seed gives both losses the same initial weights and data order),
-  tabulates mean ± spread and runs a paired test with scipy (:func:`paired_test`).
+  tabulates mean ± spread and runs a paired test with scipy (:func:`paired_test`);
+  :func:`decisions` counts a yes/no model's hits and false alarms at a threshold.
 * *What does the loss look like around a trained model?* :func:`landscape_1d`
   evaluates it along the straight line between two parameter vectors, and
   :func:`landscape_2d` on a plane spanned by two random, filter-normalised
@@ -16,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -50,10 +52,51 @@ def paired_test(a, b, test: str = "t") -> tuple[float, float]:
     d = a - b
     if np.all(d == 0):
         return 0.0, 1.0  # identical runs: no evidence of any difference
-    if np.all(d == d[0]):  # constant non-zero difference: sd = 0, t is infinite
-        return math.copysign(math.inf, d[0]), 0.0
-    res = stats.ttest_rel(a, b) if test == "t" else stats.wilcoxon(a, b)
+    if test == "t":
+        if np.all(d == d[0]):  # constant non-zero difference: sd = 0, t is infinite
+            return math.copysign(math.inf, d[0]), 0.0
+        res = stats.ttest_rel(a, b)
+    else:
+        # A rank test sees only signs and ranks: even when every difference has the same sign its
+        # p-value cannot drop below 2 / 2**S (0.0625 for S = 5), and scipy's exact test says so.
+        res = stats.wilcoxon(a, b)
     return float(res.statistic), float(res.pvalue)
+
+
+class Decisions(NamedTuple):
+    """Counts of the yes/no decisions ``score > threshold`` against 0/1 targets (week 06)."""
+
+    tp: int  # positives flagged (found)
+    fp: int  # negatives flagged (false alarms)
+    fn: int  # positives missed
+    tn: int  # negatives left alone
+
+    @property
+    def recall(self) -> float:
+        """Fraction of the positives that were flagged, tp / (tp + fn); NaN without positives."""
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else math.nan
+
+    @property
+    def precision(self) -> float:
+        """Fraction of the flagged samples that are positive, tp / (tp + fp); NaN when nothing is flagged."""
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else math.nan
+
+
+def decisions(scores, targets, threshold: float = 0.5) -> Decisions:
+    """Decide ``scores > threshold`` for scores (N,) (probabilities or logits) and count against 0/1 targets (N,)."""
+    s = np.asarray(scores.detach().cpu() if isinstance(scores, torch.Tensor) else scores, dtype=float)
+    y = np.asarray(targets.detach().cpu() if isinstance(targets, torch.Tensor) else targets, dtype=float)
+    if s.ndim != 1 or s.shape != y.shape or len(s) == 0:
+        raise ValueError(f"scores and targets must be 1-D with the same length, got shapes {s.shape} and {y.shape}")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError("targets must hold only 0 and 1")
+    if not np.isfinite(s).all():
+        raise ValueError("scores must be finite (no NaN or inf)")
+    if not (isinstance(threshold, (int, float)) and math.isfinite(threshold)) or isinstance(threshold, bool):
+        raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+    flag, pos = s > threshold, y == 1
+    return Decisions(tp=int((flag & pos).sum()), fp=int((flag & ~pos).sum()), fn=int((~flag & pos).sum()),
+                     tn=int((~flag & ~pos).sum()))
 
 
 @dataclass

@@ -128,6 +128,21 @@ def diagnose_loss_inputs(loss_fn, output: torch.Tensor, target: torch.Tensor, *,
             return f"{name} compares element by element, so output and target need the same shape; got output {_shape(output)} and target {_shape(target)}{hint}"
         if not target.is_floating_point():
             return f"{name} needs floating-point targets, got target {_shape(target)}; use target.float()"
+        return None
+    return _broadcast_hint(loss_fn, output, target)
+
+
+def _broadcast_hint(loss_fn, output, target) -> str | None:
+    """Any other loss (a function, nn.PoissonNLLLoss, ...): refuse (N, 1) against (N,), which broadcasts to (N, N)."""
+    if not (isinstance(output, torch.Tensor) and isinstance(target, torch.Tensor)) or output.shape == target.shape:
+        return None
+    a, b = (output, target) if output.dim() > target.dim() else (target, output)
+    if a.dim() == b.dim() + 1 and a.shape[-1] == 1 and a.shape[:-1] == b.shape:
+        name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
+        return (f"{name} got output {_shape(output)} and target {_shape(target)}: most losses compare them element "
+                "by element, and (N, 1) against (N,) would broadcast to an (N, N) table of every output minus every "
+                "target, a wrong loss without any error — end the model with nn.Flatten(0) (or use output.squeeze(1)), "
+                "or give the targets the output's shape")
     return None
 
 
@@ -323,12 +338,13 @@ def _check_fit_args(model, loss_fn, optimizer, epochs) -> None:
 
 
 def fit(model: nn.Module, loss_fn, optimizer: torch.optim.Optimizer, train_loader: Iterable,
-        val_loader: Iterable | None, epochs: int, *, metric=None, progress: bool = True, device=None) -> History:
+        val_loader: Iterable | None, epochs: int, *, metric=None, progress: bool | str = True, device=None) -> History:
     """Train for ``epochs`` epochs, evaluating on ``val_loader`` after each; returns a :class:`History` (week 05).
 
     ``metric``: None, "accuracy", "mae" or a function ``(output, target) -> batch mean``.
     ``device``: where to train (the model is moved there); default: where the model's parameters are.
-    ``progress``: a tqdm.auto bar over epochs (a widget in Jupyter, text on stdout elsewhere).
+    ``progress``: True for a tqdm.auto bar over epochs (a widget in Jupyter, text on stdout elsewhere),
+    "text" for the plain-text bar everywhere (a saved notebook then shows the finished bar), False for none.
     """
     _check_fit_args(model, loss_fn, optimizer, epochs)
     metric_fn, metric_name = _resolve_metric(metric)
@@ -354,14 +370,19 @@ def fit(model: nn.Module, loss_fn, optimizer: torch.optim.Optimizer, train_loade
     return history
 
 
-def _progress(epochs: int, progress: bool):
-    """A tqdm.auto bar over epochs, or a plain range when ``progress`` is False."""
+def _progress(epochs: int, progress):
+    """A tqdm bar over epochs (tqdm.auto, or plain text for ``progress="text"``), or a range for False."""
+    if progress not in (True, False, "text"):
+        raise ValueError(f'progress must be True, False or "text", got {progress!r}')
     if not progress:
         return range(epochs)
-    from tqdm.auto import tqdm
+    if progress == "text":
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
 
     # stdout, not tqdm's default stderr: notebook graders treat anything on stderr as a failure.
-    return tqdm(range(epochs), desc="epochs", unit="epoch", file=sys.stdout, dynamic_ncols=True)
+    return tqdm(range(epochs), desc="epochs", unit="epoch", file=sys.stdout, dynamic_ncols=progress is True)
 
 
 def _postfix(history: History) -> dict[str, str]:

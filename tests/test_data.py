@@ -82,3 +82,21 @@ def test_line_with_outliers():
 def test_line_with_outliers_bad_sizes(kwargs):
     with pytest.raises(ValueError, match="must"):
         make_line_with_outliers(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"name": "diabetes", "val_fraction": 0.4995, "test_fraction": 0.4995}, "leaves 0 of 442 diabetes rows"),
+    ({"name": "digits", "val_fraction": 0.5, "test_fraction": 0.4999}, "leaves 1 of 1797 digits rows"),
+    ({"name": "breast_cancer", "val_fraction": 0.5, "test_fraction": 0.499}, "1 of the 2 classes"),
+])
+def test_a_split_without_training_rows_is_refused(kwargs, words):
+    """Regression: such splits gave NaN features (mean of an empty slice) with only a RuntimeWarning."""
+    with pytest.raises(ValueError, match=words):
+        load_dataset(**kwargs)
+
+
+def test_the_smallest_sensible_split_has_finite_features(recwarn):
+    s = load_dataset("digits", val_fraction=0.45, test_fraction=0.45, standardize=True)
+    assert len(np.unique(s.y_train.numpy())) == 10
+    assert all(torch.isfinite(t).all() for t in (s.X_train, s.X_val, s.X_test))
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -13,6 +13,7 @@ from torch.nn.utils import parameters_to_vector
 
 from course_utils.experiments import (
     compare_losses,
+    decisions,
     filter_normalised_direction,
     landscape_1d,
     landscape_2d,
@@ -49,6 +50,52 @@ def test_paired_test_edge_cases():
     assert paired_test([1.0, 2.0], [1.0, 2.0]) == (0.0, 1.0)
     t, p = paired_test([2.0, 3.0, 4.0], [1.0, 2.0, 3.0])
     assert t == math.inf and p == 0.0
+
+
+@pytest.mark.parametrize("n", [5, 6, 8])
+def test_wilcoxon_with_a_constant_difference_is_scipys_exact_p_not_zero(n):
+    """With S pairs that all differ the same way, the signed-rank test cannot go below 2 / 2**S."""
+    b = np.arange(n, dtype=float)
+    a = b + 0.5  # every difference exactly +0.5
+    w, p = paired_test(a, b, test="wilcoxon")
+    assert p == pytest.approx(stats.wilcoxon(a, b).pvalue) and p == pytest.approx(2 / 2**n)
+    assert w == 0.0
+    assert paired_test(b, a, test="wilcoxon")[1] == pytest.approx(2 / 2**n)
+
+
+def test_compare_losses_with_wilcoxon_never_calls_five_seeds_significant():
+    comp = compare_losses(lambda f, s: f(s), {"A": lambda s: float(s), "B": lambda s: s + 0.25}, seeds=range(5),
+                          test="wilcoxon")
+    row = comp.summary()[1]
+    assert row["p"] == pytest.approx(0.0625) and row["p"] > 0.05
+    assert " W " in comp.table().splitlines()[0] + " "
+
+
+def test_decisions_count_like_sklearn():
+    from sklearn.metrics import confusion_matrix, precision_score, recall_score
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(200) < 0.3).astype(float)
+    p = np.clip(0.35 * y + rng.random(200) * 0.7, 0, 1)
+    for thr in (0.2, 0.5, 0.8):
+        d = decisions(torch.tensor(p), torch.tensor(y), thr)
+        tn, fp, fn, tp = confusion_matrix(y, p > thr).ravel()
+        assert (d.tp, d.fp, d.fn, d.tn) == (tp, fp, fn, tn)
+        assert d.recall == pytest.approx(recall_score(y, p > thr))
+        assert d.precision == pytest.approx(precision_score(y, p > thr))
+    nothing = decisions([0.1, 0.2], [0.0, 1.0], 0.9)
+    assert nothing.tp == 0 and math.isnan(nothing.precision) and nothing.recall == 0.0
+
+
+@pytest.mark.parametrize("args, match", [
+    (([0.1, 0.2], [0.0]), "same length"),
+    (([0.1, 0.2], [0.0, 2.0]), "only 0 and 1"),
+    (([0.1, float("nan")], [0.0, 1.0]), "finite"),
+    (([0.1, 0.2], [0.0, 1.0], float("inf")), "threshold"),
+])
+def test_decisions_reject_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        decisions(*args)
 
 
 def _toy_run(loss_fn, seed):

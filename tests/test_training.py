@@ -227,6 +227,57 @@ def test_mismatched_outputs_and_targets_raise_with_a_hint(loss_fn, output, targe
         compute_loss(loss_fn, output, target)
 
 
+@pytest.mark.parametrize(
+    ("loss_fn", "output", "target"),
+    [
+        (nn.functional.mse_loss, torch.randn(5, 1), torch.randn(5)),
+        (lambda out, y: ((out - y) ** 2).mean(), torch.randn(5, 1), torch.randn(5)),
+        (nn.functional.binary_cross_entropy_with_logits, torch.randn(5), torch.rand(5, 1).round()),
+        (nn.PoissonNLLLoss(), torch.randn(5, 1), torch.poisson(torch.full((5,), 3.0))),
+        (nn.GaussianNLLLoss(), torch.randn(5, 1), torch.randn(5)),
+    ],
+)
+def test_functional_and_other_losses_refuse_the_column_against_vector_broadcast(loss_fn, output, target):
+    """Before, only the listed nn.Module losses were checked: a function trained on an (N, N) broadcast."""
+    if isinstance(loss_fn, nn.GaussianNLLLoss):
+        loss_fn = (lambda nll: lambda out, y: nll(out, y, torch.ones_like(out)))(loss_fn)
+    with pytest.raises(LossTargetError, match=r"\(N, N\).*nn\.Flatten\(0\)"):
+        compute_loss(loss_fn, output, target)
+
+
+def test_fit_refuses_a_functional_loss_on_a_broadcast():
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.randn(12, 3, generator=g), torch.randn(12, generator=g)
+    model = nn.Linear(3, 1)  # (N, 1) output against (N,) targets
+    before = copy.deepcopy(model.state_dict())
+    with pytest.raises(LossTargetError, match=r"mse_loss got output shape \(4, 1\) float32 and target shape \(4,\)"):
+        fit(model, nn.functional.mse_loss, torch.optim.SGD(model.parameters(), lr=0.1),
+            DataLoader(TensorDataset(X, y), batch_size=4), None, 1, progress=False)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # refused before any step
+
+
+def test_matching_shapes_and_tuple_outputs_still_pass_through():
+    out, y = torch.randn(6), torch.randn(6)
+    torch.testing.assert_close(compute_loss(nn.functional.mse_loss, out, y), nn.functional.mse_loss(out, y))
+    two_heads = (torch.randn(6, 3), torch.randn(6))  # a two-headed model returns a tuple
+    targets = torch.stack([torch.tensor([0, 1, 2, 0, 1, 2]).float(), torch.randn(6)], dim=1)
+    loss = compute_loss(lambda o, t: nn.functional.cross_entropy(o[0], t[:, 0].long()) + ((o[1] - t[:, 1]) ** 2).mean(),
+                        two_heads, targets)
+    assert loss.dim() == 0
+
+
+def test_text_progress_bar_ends_finished_on_stdout(capsys):
+    X, y = blobs(n=30)
+    model = mlp()
+    fit(model, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), *loaders(X, y), 3, progress="text")
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "3/3" in captured.out.split("\r")[-1] and "100%" in captured.out
+    with pytest.raises(ValueError, match="progress must be"):
+        fit(model, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), *loaders(X, y), 1,
+            progress="bar")
+
+
 def test_unknown_loss_errors_are_wrapped_with_shapes():
     def picky(out, target):
         raise RuntimeError("size mismatch")

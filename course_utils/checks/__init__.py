@@ -6,6 +6,7 @@ cases, diagnoses and ``check_*`` functions. Notebooks import from here:
 """
 
 from ._core import Case, CheckFailed, check_choice, check_choices, check_function, describe_difference, passed
+from ._rules import Rule, define_rule, rule
 from .week01 import (
     check_logits_to_classes,
     check_output_choices,
@@ -14,7 +15,15 @@ from .week01 import (
     check_two_head_model,
 )
 from .week02 import check_log_softmax, check_logsumexp, check_softmax_batch, check_softmax_vector, check_temperature_for
-from .week03 import check_bce_with_logits, check_ce_gradient, check_cross_entropy, check_double_softmax_fix, check_nll
+from .week03 import (
+    check_bce_with_logits,
+    check_ce_gradient,
+    check_cross_entropy,
+    check_double_softmax_fix,
+    check_masked_cross_entropy,
+    check_multilabel,
+    check_nll,
+)
 from .week04 import (
     check_bug_shape,
     check_huber,
@@ -37,12 +46,14 @@ from .week06 import (
 
 __all__ = [
     "Case", "CheckFailed", "check_choice", "check_choices", "check_function", "describe_difference", "passed",
+    "Rule", "define_rule", "rule",
     # week 01
     "check_output_choices", "check_sigmoid", "check_predict_binary", "check_logits_to_classes", "check_two_head_model",
     # week 02
     "check_softmax_vector", "check_softmax_batch", "check_logsumexp", "check_log_softmax", "check_temperature_for",
     # week 03
     "check_cross_entropy", "check_nll", "check_bce_with_logits", "check_ce_gradient", "check_double_softmax_fix",
+    "check_multilabel", "check_masked_cross_entropy",
     # week 04
     "check_mae", "check_mse", "check_rmse", "check_huber", "check_loss_grad", "check_loss_choice", "check_bug_shape",
     "check_safe_mse",

@@ -11,6 +11,40 @@ Hints are data, given to :func:`check_function` in one way:
 - ``error_hints = {marker: hint}`` for errors the student's code raises (the marker is looked
   for in ``"ExceptionType: message"``);
 - ``Case.hint`` for any failure on that one case that nothing more specific explains.
+
+One acceptance rule per exercise (:mod:`course_utils.checks._rules`)
+--------------------------------------------------------------------
+A ✔ from a visible check must predict the hidden tests' verdict, so both apply the same
+:class:`Rule`: what the answer must *be*, besides having the right values. Define it once, in the
+week's module, and use it in the check and in the hidden test cell::
+
+    SIGMOID = define_rule("sigmoid", grad=True)              # checks/week01.py
+    check_function(fn, torch.sigmoid, cases, rule=SIGMOID)   # the visible check
+
+    from course_utils.checks import rule                     # the hidden test cell
+    rule("sigmoid").verify(sigmoid, (_z,), torch.sigmoid, atol=1e-12)
+
+``Rule.verify(fn, args, oracle)`` calls the student's function on copies of ``args`` under the time
+limit (errors, stubs and time-outs become :class:`CheckFailed` with a hint), then refuses, in order:
+- an answer that changed its **inputs** in place (``x -= x.max()`` gives a right softmax and a
+  wrong ``x`` to the caller);
+- the wrong **type** (``returns``): ``"tensor"`` (a torch tensor: not a Python or NumPy number, not
+  a list), ``"float"`` (a Python float: not a 0-dim tensor, not ``np.float32``, not the string
+  ``"0.53"``), ``"floats"`` (a list of Python floats), ``"module"`` (an ``nn.Module``), or a tuple of
+  these (a tuple of that length, each part checked);
+- the wrong **shape**, **dtype** (``dtype``, or exactly the oracle's: float64 out of float32 input
+  and int32 class indices are refused) and **device** of a tensor;
+- wrong **values** (``close`` with ``atol``/``rtol``; a ``diagnose`` hint may name the mistake);
+- with ``grad=True``, a result **detached** from its input (float inputs are given
+  ``requires_grad``) or whose gradient differs from the oracle's where both are finite.
+``Rule.call`` and ``Rule.accept`` are the two halves, for checks that judge values themselves
+(training loops, searches); ``accept(got)`` without an expected value checks the type only.
+
+For a week's author: define each exercise's rule with ``define_rule`` in ``checks/weekNN.py``,
+pass ``rule=`` to :func:`check_function` (or call ``call``/``accept`` in a hand-written check),
+call ``rule(name)`` in every hidden test that runs the student's function, and add the exercise's
+odd answers to ``tests/test_verdicts.py``, which fails when a visible check and its hidden tests
+disagree about one of them.
 """
 
 from __future__ import annotations
@@ -19,17 +53,32 @@ import contextlib
 import io
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from ._rules import Rule
 
 #: Seconds one call of the student's function may take before the check gives up with a hint.
 TIME_LIMIT_S = 20.0
 #: In the text of torch's errors about shapes that do not broadcast (weeks 02, 03).
 SHAPE_MARKER = "must match the size"
+INPLACE_HINT = ("compute into a new tensor (y = x - m) instead of changing the input (x -= m, x.sub_(m), "
+                "x[...] = ...): the caller still needs it")
+DETACHED_HINT = ("stay with torch operations on the input: .item(), .numpy(), .detach(), .data and "
+                 "torch.tensor(...) cut the result off from the gradient")
+#: Errors torch raises when student code breaks the gradient rules; every rule adds these hints.
+GRAD_ERROR_HINTS = {
+    "leaf Variable that requires grad": INPLACE_HINT,
+    "modified by an inplace operation": INPLACE_HINT,
+    "numpy() on Tensor that requires grad": DETACHED_HINT,
+    "does not require grad and does not have a grad_fn": DETACHED_HINT,
+}
 
 
 class CheckFailed(AssertionError):
@@ -68,7 +117,7 @@ def as_tensor(value) -> torch.Tensor | None:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu()
     if isinstance(value, np.ndarray):
-        return torch.from_numpy(value)
+        return torch.from_numpy(value) if value.dtype.kind in "biuf" else None
     if isinstance(value, (int, float, bool, np.number)):
         return torch.tensor(value)
     return None
@@ -145,7 +194,7 @@ class _TimeLimit(Exception):
 
 @contextlib.contextmanager
 def _time_limit(seconds: float | None) -> Iterator[None]:
-    """Interrupt the block after ``seconds`` (main thread only, where signals can be delivered)."""
+    """Interrupt the block after ``seconds`` (main thread only); an outer timer keeps its remaining time."""
     if not seconds or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
@@ -154,17 +203,20 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
         raise _TimeLimit
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    start = time.monotonic()
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:  # an enclosing limit (or a test runner's timeout) keeps ticking
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3))
 
 
 def _error_hint(exc: BaseException, case: Case | None, error_hints: Mapping[str, str] | None) -> str | None:
     text = f"{type(exc).__name__}: {exc}"
-    for marker, hint in (error_hints or {}).items():
+    for marker, hint in {**(error_hints or {}), **GRAD_ERROR_HINTS}.items():
         if marker in text:
             return hint
     return case.hint if case is not None else None
@@ -188,7 +240,7 @@ def call_student(fn: Callable, args: tuple = (), kwargs: dict | None = None, *, 
                           "elements is slow — use whole-tensor operations (and check the loop ends)") from None
     except Exception as exc:  # the student's error is the message
         hint = _error_hint(exc, case if isinstance(case, Case) else None, error_hints)
-        raise CheckFailed(f"{name} raised {type(exc).__name__}: {exc}{on}"
+        raise CheckFailed(f"{name} raised {type(exc).__name__}: {str(exc)[:500]}{on}"
                           + (f"\n  Hint: {hint}" if hint else "")) from None
 
 
@@ -200,27 +252,38 @@ def check_function(
     name: str | None = None,
     diagnose: Callable[[Any, Case, Any], str | None] | None = None,
     error_hints: Mapping[str, str] | None = None,
-    atol: float = 1e-6,
-    rtol: float = 1e-5,
+    atol: float | None = None,
+    rtol: float | None = None,
     quiet: bool = False,
+    rule: Rule | None = None,
 ) -> None:
     """Run ``fn`` and ``reference`` on every case; raise :class:`CheckFailed` with a hint on the first mismatch.
 
     ``diagnose(got, case, expected)`` may return a hint naming the likely mistake; ``error_hints`` maps a
     marker in the text of an error the student's code raises to a hint. ``quiet`` skips the confirmation
-    line (for checks that print one line for several parts).
+    line (for checks that print one line for several parts). With ``rule`` every case goes through
+    :meth:`Rule.verify` (type, dtype, device, gradient and untouched inputs too); without one only the
+    values (and shape) are compared.
     """
-    name = name or getattr(fn, "__name__", "your function")
+    name = name or (rule.name if rule is not None else getattr(fn, "__name__", "your function"))
     require_callable(fn, name)
+    n_cases = len(cases)
+    if rule is not None:  # values on every case first: a wrong formula is named by its values, not its gradient
+        for grad in (False, True) if rule.grad else (False,):
+            for case in cases:
+                rule.verify(fn, case.args, reference, kwargs=case.kwargs, case=case, diagnose=diagnose,
+                            error_hints=error_hints, atol=atol, rtol=rtol, grad=grad)
+        cases = []
     for case in cases:
         expected = reference(*clone(case.args), **clone(case.kwargs))
         got = call_student(fn, clone(case.args), clone(case.kwargs), name=name, case=case, error_hints=error_hints)
-        problem = describe_difference(got, expected, atol=atol, rtol=rtol)
+        problem = describe_difference(got, expected, atol=1e-6 if atol is None else atol,
+                                      rtol=1e-5 if rtol is None else rtol)
         if problem is not None:
             hint = diagnose(got, case, expected) if diagnose else None
             raise fail(name, problem, case=case, hint=hint or case.hint)
     if not quiet:
-        passed(f"{name}: all {len(cases)} cases match the reference")
+        passed(f"{name}: all {n_cases} cases match the reference")
 
 
 def silently(check: Callable, *args, **kwargs):
@@ -229,39 +292,40 @@ def silently(check: Callable, *args, **kwargs):
         return check(*args, **kwargs)
 
 
+def _is_choice(value, choices) -> bool:
+    """True when ``value`` is a string equal to one of ``choices`` (arrays, lists and odd objects are not)."""
+    return isinstance(value, str) and any(value == c for c in choices)
+
+
 def check_choice(answer, answers: Mapping[str, str | None], *, what: str = "answer") -> None:
     """One multiple-choice answer: ``answers`` maps each letter to None (right) or the hint for it."""
-    try:
-        known = answer in answers
-    except TypeError:  # unhashable: a list or dict
-        known = False
-    if not known:
-        raise CheckFailed(f"{what} must be one of {sorted(answers)} (a string), got {answer!r}")
-    if answers[answer] is not None:
-        raise CheckFailed(f"{what} {answer!r} is not right yet.\n  Hint: {answers[answer]}")
+    if not _is_choice(answer, answers):
+        raise CheckFailed(f"{what} must be one of {sorted(answers)} (a string), got {answer!r}"[:300])
+    if answers[str(answer)] is not None:
+        raise CheckFailed(f"{what} {answer!r} is not right yet.\n  Hint: {answers[str(answer)]}")
 
 
 def check_choices(answers, key: Mapping, choices, hints: Mapping, *, what: str, default_hint: str = "") -> None:
     """Multiple-choice tables (weeks 01, 06): ``answers`` maps each task in ``key`` to one of ``choices``.
 
-    ``hints`` maps (task, wrong choice) to a hint; the expected choice is never revealed.
+    ``hints`` maps (task, wrong choice) to a hint; the expected choice is never revealed. Like an
+    ``answers == {...}`` test, a task that is not in ``key`` is refused.
     """
     if not isinstance(answers, dict):
         raise CheckFailed(f"{what} must be a dict mapping each task to one of the choices, got {type(answers).__name__}")
     missing = sorted(t for t in key if t not in answers)
     if missing:
         raise CheckFailed(f"{what} has no entry for {', '.join(missing)}")
+    extra = [t for t in answers if t not in key]
+    if extra:
+        raise CheckFailed(f"{what} has an entry {extra[0]!r} that is not one of the tasks {sorted(key)}"[:300])
     choices = sorted(set(choices))
     for task, expected in key.items():
         got = answers[task]
-        try:
-            valid = got in choices
-        except TypeError:
-            valid = False
-        if not valid:
-            raise CheckFailed(f"answers[{task!r}] = {got!r} is not one of the choices {choices} (spelling matters)")
+        if not _is_choice(got, choices):
+            raise CheckFailed(f"answers[{task!r}] = {got!r} is not one of the choices {choices} (spelling matters)"[:300])
         if got != expected:
-            hint = hints.get((task, got), default_hint)
+            hint = hints.get((task, str(got)), default_hint)
             raise CheckFailed(f"answers[{task!r}] is not right yet." + (f"\n  Hint: {hint}" if hint else ""))
 
 
@@ -272,6 +336,8 @@ def expect_value_error(fn: Callable, name: str, args: tuple, what: str, word: st
             fn(*args)
     except NotImplementedError:
         raise CheckFailed(f"{name} is not implemented yet: replace `raise NotImplementedError` with your code") from None
+    except _TimeLimit:
+        raise CheckFailed(f"{name} took longer than {TIME_LIMIT_S:g} s on {what}") from None
     except ValueError as exc:
         if word not in str(exc).lower():
             raise CheckFailed(f"{name} raised ValueError for {what}, good — but its message {str(exc)!r} does not "
@@ -295,4 +361,3 @@ def as_number(value) -> float | None:
     if t is not None and t.numel() == 1 and not t.dtype == torch.bool:
         return float(t.reshape(()))
     return None
-

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
 
-from ._core import Case, CheckFailed, as_tensor, call_student, check_choices, check_function, passed
+from ._core import Case, CheckFailed, as_tensor, call_student, check_choices, check_function, close, passed
+from ._rules import define_rule
+
+#: The acceptance rules of the week's function exercises (shared with the hidden tests).
+SIGMOID = define_rule("sigmoid", grad=True)
+PREDICT_BINARY = define_rule("predict_binary", dtype=torch.long)
+LOGITS_TO_CLASSES = define_rule("logits_to_classes", dtype=torch.long)
+TWO_HEAD = define_rule("TwoHeadNet", returns=("tensor", "tensor"), parts=("species logits", "height"), atol=1e-5,
+                       rtol=1e-4)
 
 _OUTPUT_TASKS = {
     "leaf_diseased": "1 logit + sigmoid",
@@ -55,7 +64,7 @@ def check_sigmoid(fn) -> None:
         Case("a batch of shape (2, 3)", (torch.tensor([[-1.0, 0.0, 1.0], [2.0, -3.0, 4.0]]),)),
         Case("large values z = tensor([-100.0, 100.0])", (torch.tensor([-100.0, 100.0]),)),
     ]
-    check_function(fn, torch.sigmoid, cases, name="sigmoid", diagnose=diagnose_sigmoid)
+    check_function(fn, torch.sigmoid, cases, diagnose=diagnose_sigmoid, rule=SIGMOID)
 
 
 def _predict_binary_ref(logits, threshold=0.5):
@@ -90,7 +99,7 @@ def check_predict_binary(fn) -> None:
         Case("threshold=0.9 with logits tensor([1.0, 2.5, 3.0])", (torch.tensor([1.0, 2.5, 3.0]),), {"threshold": 0.9}),
         Case("a batch of one", (torch.tensor([1.5]),)),
     ]
-    check_function(fn, _predict_binary_ref, cases, name="predict_binary", diagnose=diagnose_predict_binary)
+    check_function(fn, _predict_binary_ref, cases, diagnose=diagnose_predict_binary, rule=PREDICT_BINARY)
 
 
 def diagnose_logits_to_classes(got, case: Case, expected) -> str | None:
@@ -120,45 +129,119 @@ def check_logits_to_classes(fn) -> None:
         Case("a batch of one, shape (1, 5)", (torch.tensor([[0.0, 0.2, 7.0, -1.0, 0.1]]),)),
         Case("large logits", (torch.tensor([[1000.0, 1001.0], [-1000.0, -1002.0]]),)),
     ]
-    check_function(fn, lambda x: x.argmax(dim=1), cases, name="logits_to_classes", diagnose=diagnose_logits_to_classes)
+    check_function(fn, lambda x: x.argmax(dim=1), cases, diagnose=diagnose_logits_to_classes, rule=LOGITS_TO_CLASSES)
 
 
-def _set_head(head, bias) -> None:
+_DTYPE_HINTS = {"must have the same dtype": "keep the model in float32 (no .double()): the data are float32",
+                "expected scalar type": "keep the model in float32 (no .double()): the data are float32"}
+
+
+def _one_linear(net, attr: str, n_in: int, n_out: int) -> nn.Linear:
+    """Week 01: the single nn.Linear(n_in, n_out) with a bias inside ``net.<attr>`` (itself or in a Sequential)."""
+    part = getattr(net, attr, None)
+    if not isinstance(part, nn.Module):
+        raise CheckFailed(f"your model has no layer `{attr}` (got {type(part).__name__}): keep the names given in "
+                          "the exercise")
+    linears = [m for m in part.modules() if isinstance(m, nn.Linear)]
+    if len(linears) != 1:
+        raise CheckFailed(f"`{attr}` should hold exactly one nn.Linear layer, found {len(linears)}")
+    lin = linears[0]
+    if (lin.in_features, lin.out_features) != (n_in, n_out):
+        raise CheckFailed(f"`{attr}` should be nn.Linear({n_in}, {n_out}) for these sizes, got "
+                          f"nn.Linear({lin.in_features}, {lin.out_features})\n  Hint: build the layers from the "
+                          "arguments n_features, n_hidden and n_species, not from fixed numbers")
+    if lin.bias is None:
+        raise CheckFailed(f"the nn.Linear in `{attr}` has no bias\n  Hint: keep nn.Linear's bias (do not pass "
+                          "bias=False): every output needs its own offset")
+    return lin
+
+
+def two_head_layers(net, n_features: int, n_hidden: int, n_species: int) -> tuple[nn.Linear, nn.Linear, nn.Linear]:
+    """Week 01: the trunk's, species head's and height head's nn.Linear layers of a TwoHeadNet, or CheckFailed."""
+    if not isinstance(net, nn.Module):
+        raise CheckFailed(f"TwoHeadNet({n_features}, {n_hidden}, {n_species}) should build an nn.Module, "
+                          f"got {type(net).__name__}")
+    layers = (_one_linear(net, "trunk", n_features, n_hidden), _one_linear(net, "species_head", n_hidden, n_species),
+              _one_linear(net, "height_head", n_hidden, 1))
+    want = sum(p.numel() for lin in layers for p in lin.parameters())
+    got = sum(p.numel() for p in net.parameters())
+    if got != want:
+        raise CheckFailed(f"your model has {got} parameters, expected {want} (three Linear layers and nothing else)")
+    return layers
+
+
+def two_head_reference(layers, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Week 01: what a right TwoHeadNet with these layers returns for x (N, F): logits (N, C), height (N,)."""
+    trunk, species, height = layers
+    h = torch.relu(trunk(x))
+    return species(h), height(h)[:, 0]
+
+
+def _two_head_outputs(net, x: torch.Tensor, n_species: int, case: str | None):
+    """Week 01: ``net(x)`` as a tuple of two tensors of shapes (N, C) and (N,), or CheckFailed with a hint."""
+    out = TWO_HEAD.call(net, (x,), case=case, error_hints=_DTYPE_HINTS)
+    TWO_HEAD.accept(out, case=case)
+    logits, height = out
+    n = x.shape[0]
+    if tuple(logits.shape) != (n, n_species):
+        raise CheckFailed(f"species logits for a batch of {n} should have shape ({n}, {n_species}), "
+                          f"got {tuple(logits.shape)}")
+    if tuple(height.shape) != (n,):
+        hint = ("use .squeeze(-1): a plain .squeeze() also drops the batch dimension of a batch of one" if n == 1
+                else "the height head gives shape (N, 1); squeeze the last dimension")
+        raise CheckFailed(f"height for a batch of {n} should have shape ({n},), got {tuple(height.shape)}\n"
+                          f"  Hint: {hint}")
+    return out
+
+
+def _diagnose_two_head(got, case, expected) -> str:
+    logits, height = (t.detach().double() for t in got)
+    if close(logits, torch.softmax(expected[0].double(), dim=1)):
+        return "return raw logits — no softmax or other activation after species_head"
+    if close(height, torch.sigmoid(expected[1].double())) or close(height, torch.relu(expected[1].double())):
+        return "a regression head is a plain Linear layer — no sigmoid or ReLU after it"
+    return "the trunk is nn.Linear followed by nn.ReLU, and both heads read the trunk's output"
+
+
+def two_head_forward(net, x: torch.Tensor, n_hidden: int, n_species: int, *, case: str | None = None):
+    """Week 01: accept ``net(x)`` for x (N, F) against the reference forward of the model's own layers, gradient
+    included (the rule shared by the check and the hidden tests); returns (logits, height)."""
+    layers = two_head_layers(net, x.shape[1], n_hidden, n_species)
+    logits, height = _two_head_outputs(net, x, n_species, case)
+    with torch.no_grad():
+        expected = two_head_reference(layers, x)
+    TWO_HEAD.accept((logits.detach(), height.detach()), expected, case=case, diagnose=_diagnose_two_head)
+    if not (logits.requires_grad and height.requires_grad):
+        raise CheckFailed("the outputs carry no gradient, so the network could not be trained\n  Hint: no "
+                          "torch.no_grad(), .detach() or .item() inside forward")
+    return logits, height
+
+
+def _set_head(head: nn.Linear, bias) -> None:
     with torch.no_grad():
         head.weight.zero_()
         head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
 
 
-def _two_head_outputs(model, x):
-    out = model(x)
-    if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise CheckFailed(f"forward must return a tuple (species_logits, height), got {type(out).__name__}")
-    return out
-
-
 def check_two_head_model(cls) -> None:
     """Week 01: check ``TwoHeadNet(n_features, n_hidden, n_species)``: x (N, F) → (logits (N, C), height (N,))."""
-    model = call_student(cls, (4, 8, 3), name="TwoHeadNet")
-    for attr in ("trunk", "species_head", "height_head"):
-        if not hasattr(model, attr):
-            raise CheckFailed(f"your model has no attribute `{attr}`: keep the names given in the exercise")
+    if isinstance(cls, nn.Module):
+        raise CheckFailed("expected the class TwoHeadNet, got a model built from it\n  Hint: pass the class itself: "
+                          "check_two_head_model(TwoHeadNet), without (...)")
+    model = call_student(cls, (4, 8, 3), name="TwoHeadNet", error_hints=_DTYPE_HINTS)
+    layers = two_head_layers(model, 4, 8, 3)
+    g = torch.Generator().manual_seed(1)
     for n in (5, 1):
-        logits, height = _two_head_outputs(model, torch.randn(n, 4))
-        if tuple(logits.shape) != (n, 3):
-            raise CheckFailed(f"species logits for a batch of {n} should have shape ({n}, 3), got {tuple(logits.shape)}")
-        if tuple(height.shape) != (n,):
-            hint = "use .squeeze(-1): a plain .squeeze() also drops the batch dimension of a batch of one" if n == 1 \
-                else "the height head gives shape (N, 1); squeeze the last dimension"
-            raise CheckFailed(f"height for a batch of {n} should have shape ({n},), got {tuple(height.shape)}\n  Hint: {hint}")
-    _set_head(model.species_head, [-1.0, 0.0, 2.0])
-    _set_head(model.height_head, [-3.5])
-    logits, height = _two_head_outputs(model, torch.randn(2, 4))
+        _two_head_outputs(model, torch.randn(n, 4, generator=g), 3, f"a batch of {n}")
+    _set_head(layers[1], [-1.0, 0.0, 2.0])
+    _set_head(layers[2], [-3.5])
+    logits, height = TWO_HEAD.call(model, (torch.randn(2, 4, generator=g),), error_hints=_DTYPE_HINTS)
     if not torch.allclose(logits.detach(), torch.tensor([[-1.0, 0.0, 2.0]] * 2), atol=1e-5):
         raise CheckFailed("with zero weights and bias [-1, 0, 2] the species head should output exactly these logits\n"
                           "  Hint: return raw logits — no softmax or other activation after species_head")
     if not torch.allclose(height.detach(), torch.tensor([-3.5, -3.5]), atol=1e-5):
         raise CheckFailed("with zero weights and bias -3.5 the height head should output -3.5\n"
                           "  Hint: a regression head is a plain Linear layer — no sigmoid or ReLU after it")
-    passed("TwoHeadNet: shapes for batches of 5 and 1 and raw outputs of both heads are right")
-
-
+    two_head_forward(call_student(cls, (4, 8, 3), name="TwoHeadNet"), torch.randn(7, 4, generator=g), 8, 3,
+                     case="a fresh model, a batch of 7")
+    passed("TwoHeadNet: shapes for batches of 5 and 1, raw outputs of both heads and the whole forward are right")

@@ -12,13 +12,20 @@ from ._core import (
     Case,
     CheckFailed,
     as_tensor,
-    call_student,
     check_function,
     close,
     finite,
     passed,
-    require_callable,
 )
+from ._rules import define_rule
+
+#: The acceptance rules of the week's exercises (shared with the hidden tests): tensors of the input's dtype,
+#: shape and device that carry its gradient; the temperature is a Python float.
+SOFTMAX_VECTOR = define_rule("softmax_vector", grad=True)
+SOFTMAX_BATCH = define_rule("softmax_batch", grad=True)
+LOGSUMEXP = define_rule("logsumexp", grad=True, rtol=1e-6)
+LOG_SOFTMAX = define_rule("log_softmax", grad=True, rtol=1e-6)
+TEMPERATURE_FOR = define_rule("temperature_for", returns="float")
 
 EXAMPLE_LOGITS = [-1.0, 0.1, 0.032, 0.25, 9.0]
 
@@ -85,22 +92,16 @@ def softmax_vector_cases() -> list[Case]:
         Case("a single class", (torch.tensor([4.2]),)),
         Case("large logits [1000, 999, 990]", (torch.tensor([1000.0, 999.0, 990.0]),)),
         Case("logits far apart [50, -50, 0]", (torch.tensor([50.0, -50.0, 0.0]),)),
+        Case("float64 logits [0.5, -1, 2]", (torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64),)),
     ]
 
 
 def check_softmax_vector(fn: Callable) -> None:
     """Week 02 exercise 1: ``fn(x)`` with x (C,) must equal torch.softmax(x, dim=0) and keep x's dtype."""
     cases = softmax_vector_cases()
-    check_function(fn, lambda x: torch.softmax(x, dim=0), cases, name="softmax_vector", diagnose=diagnose_softmax,
-                   quiet=True)
-    x64 = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
-    got = call_student(fn, (x64,), name="softmax_vector", case="float64 logits [0.5, -1, 2]")
-    if getattr(got, "dtype", None) != torch.float64:
-        raise CheckFailed(f"softmax_vector is not right yet on case: float64 logits [0.5, -1, 2]\n"
-                          f"  the result has dtype {getattr(got, 'dtype', type(got).__name__)}, expected torch.float64\n"
-                          f"  Hint: return the dtype you were given — do not convert with .float() or build new "
-                          f"tensors with a fixed dtype")
-    passed(f"softmax_vector: all {len(cases) + 1} cases match the reference (float64 stays float64)")
+    check_function(fn, lambda x: torch.softmax(x, dim=0), cases, diagnose=diagnose_softmax, quiet=True,
+                   rule=SOFTMAX_VECTOR)
+    passed(f"softmax_vector: all {len(cases)} cases match the reference (float64 stays float64)")
 
 
 def batch_cases() -> list[Case]:
@@ -121,8 +122,8 @@ def batch_cases() -> list[Case]:
 
 def check_softmax_batch(fn: Callable) -> None:
     """Week 02 exercise 2: ``fn(x, dim)`` must equal torch.softmax(x, dim) for any shape."""
-    check_function(fn, lambda x, dim: torch.softmax(x, dim), batch_cases(), name="softmax_batch",
-                   diagnose=diagnose_softmax, error_hints={SHAPE_MARKER: KEEPDIM_HINT})
+    check_function(fn, lambda x, dim: torch.softmax(x, dim), batch_cases(), diagnose=diagnose_softmax,
+                   error_hints={SHAPE_MARKER: KEEPDIM_HINT}, rule=SOFTMAX_BATCH)
 
 
 def diagnose_logsumexp(got, case: Case, expected) -> str | None:
@@ -152,8 +153,8 @@ def diagnose_logsumexp(got, case: Case, expected) -> str | None:
 def check_logsumexp(fn: Callable) -> None:
     """Week 02 exercise 3: ``fn(x, dim)`` must equal torch.logsumexp(x, dim), stable for huge logits."""
     cases = batch_cases() + [Case("very negative logits [-1000, -1001], dim=0", (torch.tensor([-1000.0, -1001.0]), 0))]
-    check_function(fn, lambda x, dim: torch.logsumexp(x, dim), cases, name=getattr(fn, "__name__", "logsumexp"),
-                   diagnose=diagnose_logsumexp, error_hints={SHAPE_MARKER: KEEPDIM_HINT}, rtol=1e-6)
+    check_function(fn, lambda x, dim: torch.logsumexp(x, dim), cases, diagnose=diagnose_logsumexp,
+                   error_hints={SHAPE_MARKER: KEEPDIM_HINT}, rule=LOGSUMEXP)
 
 
 def diagnose_log_softmax(got, case: Case, expected) -> str | None:
@@ -187,8 +188,8 @@ def check_log_softmax(fn: Callable) -> None:
     ]
     unsqueeze_hint = ("logsumexp(x, dim) has lost the dimension dim: put it back with .unsqueeze(dim) "
                       "before subtracting it from x")
-    check_function(fn, lambda x, dim: torch.log_softmax(x, dim), cases, name="log_softmax",
-                   diagnose=diagnose_log_softmax, error_hints={SHAPE_MARKER: unsqueeze_hint}, rtol=1e-6)
+    check_function(fn, lambda x, dim: torch.log_softmax(x, dim), cases, diagnose=diagnose_log_softmax,
+                   error_hints={SHAPE_MARKER: unsqueeze_hint}, rule=LOG_SOFTMAX)
 
 
 def top_prob_at(logits: torch.Tensor, T: float) -> float:
@@ -208,13 +209,9 @@ def temperature_cases() -> list[tuple[str, torch.Tensor, float]]:
 
 def check_temperature_for(fn: Callable, *, tol: float = 1e-4) -> None:
     """Week 02 exercise 5: ``fn(logits, target)`` must return T with max softmax(logits / T) = target."""
-    require_callable(fn, "temperature_for")
     for label, z, target in temperature_cases():
-        T = call_student(fn, (z.clone(), target), name="temperature_for", case=label)
-        if isinstance(T, torch.Tensor) and T.numel() == 1:
-            T = T.item()
-        if not isinstance(T, (int, float)) or isinstance(T, bool):
-            raise CheckFailed(f"temperature_for must return a number (float), got {type(T).__name__}\n  on case: {label}")
+        T = TEMPERATURE_FOR.call(fn, (z, target), case=label)
+        TEMPERATURE_FOR.accept(T, case=label)
         if not (math.isfinite(T) and T > 0):
             raise CheckFailed(f"temperature_for returned T = {T}; a temperature must be positive and finite\n"
                               f"  on case: {label}")

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import torch
 
-from ._core import CheckFailed, call_student, check_choice, close, describe_difference, fail, passed, require_callable
+from ._core import CheckFailed, call_student, check_choice, close, describe_difference, fail, passed
+from ._rules import define_rule
+
+#: The acceptance rules of the week's exercises (shared with the hidden tests).
+TRAIN_ONE_EPOCH = define_rule("train_one_epoch", returns="float", atol=1e-5, rtol=1e-5)
+EVALUATE = define_rule("evaluate", returns=("float", "float"), parts=("the mean loss", "the accuracy"), atol=1e-5,
+                       rtol=1e-5)
+FIXED_TRAIN = define_rule("fixed_train", returns=("floats", "float"), parts=("the epoch losses", "the accuracy"),
+                          atol=1e-4, rtol=1e-4)
+DIGITS_MODEL = define_rule("train_digits_model", returns="module")
 
 LOSS_PAIRING_ANSWERS = {
     "A": ("CrossEntropyLoss expects raw logits and applies log-softmax itself; after a LogSoftmax layer it only "
@@ -119,33 +129,28 @@ def diagnose_train_one_epoch(got_value, got_params, kind: str, *, params_ok: boo
 
 def check_train_one_epoch(fn: Callable) -> None:
     """Week 05: fn(model, loss_fn, optimizer, loader) -> mean loss per sample (float); checks weights and value."""
-    name = getattr(fn, "__name__", "train_one_epoch")
-    require_callable(fn, name)
+    name = TRAIN_ONE_EPOCH.name
     cases = [("classifier, SGD with momentum", "mlp", False), ("regressor with MSELoss", "reg", False),
              ("model with dropout handed over in eval mode", "dropout", True)]
     for label, kind, start_eval in cases:
         model, loss_fn, opt, loader = _setup(kind, start_eval=start_eval)
-        got = call_student(fn, (model, loss_fn, opt, loader), name=name, case=label)
+        got = TRAIN_ONE_EPOCH.call(fn, (model, loss_fn, opt, loader), case=label)
+        TRAIN_ONE_EPOCH.accept(got, case=label)
         params = _params(model)
         ref_params, batches = _reference_epoch(kind)
         expected = sum(v * b for v, b in batches) / sum(b for _, b in batches)
-        if got is None:
-            raise fail(name, "it returned None — return the mean loss as a float", case=label)
-        if isinstance(got, torch.Tensor):
-            raise fail(name, "it returned a tensor", case=label,
-                       hint="return a plain float, e.g. total / n with total built from loss.item() * len(y)")
         params_ok = _same_params(params, ref_params)
         problem = None if params_ok else "the weights after one epoch differ from the reference"
         if problem is None:
-            problem = describe_difference(float(got), expected, atol=1e-5, rtol=1e-5)
+            problem = describe_difference(got, expected, atol=1e-5, rtol=1e-5)
         if problem is not None:
-            hint = diagnose_train_one_epoch(float(got), params, kind, params_ok=params_ok, start_eval=start_eval)
+            hint = diagnose_train_one_epoch(got, params, kind, params_ok=params_ok, start_eval=start_eval)
             raise fail(name, problem, case=label, hint=hint)
     passed(f"{name}: weights and mean epoch loss match the reference on all {len(cases)} cases")
 
 
-class _Spy(torch.nn.Module):
-    """Wraps a model and records, at every forward call, whether gradients were on and the training flag."""
+class Spy(torch.nn.Module):
+    """Wraps a model and records, at every forward call, whether gradients were on and the training flag (week 05)."""
 
     def __init__(self, inner):
         super().__init__()
@@ -155,6 +160,23 @@ class _Spy(torch.nn.Module):
     def forward(self, x):
         self.calls.append((torch.is_grad_enabled(), self.training))
         return self.inner(x)
+
+
+def require_eval_forward(spy: Spy, name: str, *, skip: int = 0, no_grad: bool = True, case: str | None = None) -> None:
+    """Week 05: the forward calls after the first ``skip`` ran in eval mode (and without gradients), and the model
+    was handed back in training mode — the evaluation rule shared by the checks and the hidden tests."""
+    calls = spy.calls[skip:]
+    if not calls:
+        raise fail(name, "the model was never called to evaluate it", case=case)
+    if no_grad and any(grad for grad, _ in calls):
+        raise fail(name, "gradients were being recorded during evaluation", case=case,
+                   hint="wrap the loop in `with torch.no_grad():`")
+    if any(training for _, training in calls):
+        raise fail(name, "the model was in training mode during evaluation (dropout still on)", case=case,
+                   hint="call model.eval() before the evaluation loop")
+    if not spy.training:
+        raise fail(name, "the model was left in eval mode", case=case,
+                   hint="call model.train() before returning, so that training can continue")
 
 
 def _ref_evaluate(model, loss_fn, loader) -> tuple[float, float]:
@@ -192,33 +214,21 @@ def check_evaluate(fn: Callable) -> None:
     """Week 05: fn(model, loss_fn, loader) -> (mean loss, accuracy), in eval mode, without gradients, back in train mode."""
     from torch import nn
 
-    name = getattr(fn, "__name__", "evaluate")
-    require_callable(fn, name)
+    name = EVALUATE.name
     for label, kind, bs in (("classifier, batches of 16 (last one smaller)", "mlp", 16),
                             ("model with dropout, one batch", "dropout", 64)):
-        model = _Spy(_net(kind))
+        model = Spy(_net(kind))
         model.train()
         loader = _loader(kind, batch_size=bs)
         expected = _ref_evaluate(model, nn.CrossEntropyLoss(), loader)
         model.calls.clear()
-        got = call_student(fn, (model, nn.CrossEntropyLoss(), loader), name=name, case=label)
-        if not isinstance(got, tuple) or len(got) != 2:
-            raise fail(name, f"expected a tuple (mean loss, accuracy), got {type(got).__name__}", case=label)
-        if any(grad for grad, _ in model.calls):
-            raise fail(name, "gradients were being recorded during evaluation", case=label,
-                       hint="wrap the loop in `with torch.no_grad():`")
-        if any(training for _, training in model.calls):
-            raise fail(name, "the model was in training mode during evaluation (dropout still on)", case=label,
-                       hint="call model.eval() before the loop")
-        if not model.training:
-            raise fail(name, "the model was left in eval mode", case=label,
-                       hint="call model.train() before returning, so that training can continue")
+        got = EVALUATE.call(fn, (model, nn.CrossEntropyLoss(), loader), case=label)
+        EVALUATE.accept(got, case=label)
+        require_eval_forward(model, name, case=label)
         for part, g, e in (("mean loss", got[0], expected[0]), ("accuracy", got[1], expected[1])):
-            if isinstance(g, torch.Tensor):
-                raise fail(name, f"the {part} is a tensor", case=label, hint="return plain floats (use .item())")
-            problem = describe_difference(float(g), e, atol=1e-5, rtol=1e-5)
+            problem = describe_difference(g, e, atol=1e-5, rtol=1e-5)
             if problem is not None:
-                raise fail(name, f"{part}: {problem}", case=label, hint=_diagnose_evaluate(float(g), part, model, loader))
+                raise fail(name, f"{part}: {problem}", case=label, hint=_diagnose_evaluate(g, part, model, loader))
     passed(f"{name}: loss and accuracy match, computed in eval mode without gradients")
 
 
@@ -245,22 +255,19 @@ def train_variant(model, train_loader, val_loader, epochs: int, lr: float, *, ze
 
 
 def _fixed_train_case(fn, **bugs):
-    model = _Spy(_net("dropout"))
+    model = Spy(_net("dropout"))
     train, val = _loader("mlp", seed=0), _loader("mlp", n=40, seed=1)
     torch.manual_seed(1)
     out = fn(model, train, val, 3, 0.2, **bugs)
-    # forward calls after the 3 epochs x 4 training batches are the evaluation: was dropout off?
-    return out, _params(model), [training for _, training in model.calls[3 * len(train):]]
+    return out, _params(model), model
 
 
 def check_fixed_train(fn: Callable) -> None:
     """Week 05: the repaired loop must match the reference; hints say which of the three bugs is left."""
-    name = getattr(fn, "__name__", "fixed_train")
-    require_callable(fn, name)
-    got, params, eval_modes = call_student(_fixed_train_case, (fn,), name=name)
+    name = FIXED_TRAIN.name
+    got, params, spy = call_student(_fixed_train_case, (fn,), name=name)
+    FIXED_TRAIN.accept(got)
     (exp_losses, exp_acc), ref_params, _ = _fixed_train_case(train_variant)
-    if not isinstance(got, tuple) or len(got) != 2:
-        raise CheckFailed(f"{name} must return (epoch_losses, val_accuracy) like broken_train, got {type(got).__name__}")
     losses, acc = got
     if not _same_params(params, ref_params, atol=1e-4):
         hints = []
@@ -275,18 +282,39 @@ def check_fixed_train(fn: Callable) -> None:
                             "nn.CrossEntropyLoss (or log-probabilities to NLLLoss)")}
         hint = "; and ".join(text[h] for h in hints) or "compare your loop step by step with the five-step loop"
         raise fail(name, "the weights after training differ from the reference", hint=hint)
-    problem = describe_difference(torch.tensor([float(v) for v in losses]), torch.tensor(exp_losses), atol=1e-4,
+    problem = describe_difference(torch.tensor(losses, dtype=torch.float64), torch.tensor(exp_losses), atol=1e-4,
                                   rtol=1e-4)
     if problem is not None:
         raise fail(name, f"the per-epoch losses differ: {problem}",
                    hint="keep the sample-weighted mean per epoch, as broken_train computes it")
-    if any(eval_modes):
-        raise fail(name, "the validation accuracy was computed with dropout still on",
-                   hint="evaluate with model.eval() and torch.no_grad(), then switch back with model.train()")
-    if not close(float(acc), exp_acc, atol=1e-6, rtol=1e-6):
-        raise fail(name, f"validation accuracy {float(acc):.4f}, expected {exp_acc:.4f}",
+    # forward calls after the 3 epochs x 4 training batches are the evaluation: was dropout off?
+    require_eval_forward(spy, name, skip=3 * 4, no_grad=False)
+    if not close(acc, exp_acc, atol=1e-6, rtol=1e-6):
+        raise fail(name, f"validation accuracy {acc:.4f}, expected {exp_acc:.4f}",
                    hint="count (output.argmax(dim=1) == y) over all validation samples and divide by their number")
     passed(f"{name}: the bugs are fixed (weights, losses and validation accuracy match the reference)")
+
+
+def digits_model_outputs(model, X: torch.Tensor, name: str = "train_digits_model") -> torch.Tensor:
+    """Week 05: the logits (N, 10) a returned digits model gives for images X (N, 64), in eval mode without
+    gradients, or CheckFailed with a hint (the rule shared by the check and the hidden tests)."""
+    DIGITS_MODEL.accept(model)
+    params = list(model.parameters())
+    if not params:
+        raise CheckFailed(f"{name} returned a model without parameters: nothing was trained")
+    if any(p.dtype != torch.float32 for p in params):
+        raise CheckFailed(f"the model's parameters are {params[0].dtype}, the digits are float32\n  Hint: keep the "
+                          "model in float32 (no .double())")
+    model.eval()
+    with torch.no_grad():
+        out = call_student(model, (X.to(params[0].device),), name=f"the model returned by {name}")
+    if not isinstance(out, torch.Tensor):
+        raise CheckFailed(f"the model's forward must return the logits tensor, got {type(out).__name__}\n  Hint: "
+                          "return the output of the last layer only (no tuple of extra values)")
+    if tuple(out.shape) != (len(X), 10) or not out.is_floating_point():
+        raise CheckFailed(f"the model must output 10 logits per image: for {len(X)} images expected shape "
+                          f"({len(X)}, 10), got {tuple(out.shape)} ({out.dtype})")
+    return out
 
 
 def check_digits_model(fn: Callable, *, min_val_accuracy: float = 0.95, time_budget_s: float = 60.0,
@@ -301,22 +329,16 @@ def check_digits_model(fn: Callable, *, min_val_accuracy: float = 0.95, time_bud
     from course_utils.devices import set_seed
     from course_utils.training import evaluate
 
-    name = getattr(fn, "__name__", "train_digits_model")
-    require_callable(fn, name)
+    name = DIGITS_MODEL.name
     split = load_dataset("digits", seed=seed)
     set_seed(seed)
     train, val, _ = make_loaders(split, batch_size=64, seed=seed)
     start = time.perf_counter()
-    model = call_student(fn, (train, val), name=name, time_limit=max(time_budget_s * 2, 120.0))
+    model = dataclasses.replace(DIGITS_MODEL, time_limit=max(time_budget_s * 2, 120.0)).call(fn, (train, val))
     seconds = time.perf_counter() - start
-    if not isinstance(model, torch.nn.Module):
-        raise CheckFailed(f"{name} must return the trained model (an nn.Module), got {type(model).__name__}")
-    dev = next(model.parameters()).device
-    with torch.no_grad():
-        shape = tuple(model.eval()(split.X_val[:2].to(dev)).shape)
-    if shape != (2, 10):
-        raise CheckFailed(f"the model must output 10 logits per image: for 2 images expected shape (2, 10), got {shape}")
-    acc = evaluate(model, torch.nn.CrossEntropyLoss(), val, metric="accuracy").metric
+    digits_model_outputs(model, split.X_val[:2], name)
+    acc = call_student(evaluate, (model, torch.nn.CrossEntropyLoss(), val), {"metric": "accuracy"},
+                       name=f"evaluating the model returned by {name}").metric
     if seconds > time_budget_s:
         raise CheckFailed(f"{name} took longer than the budget of {time_budget_s:.0f} s\n  Hint: fewer epochs or a "
                           "smaller model; small models train fast on the CPU with batches of 32-128")
@@ -326,5 +348,3 @@ def check_digits_model(fn: Callable, *, min_val_accuracy: float = 0.95, time_bud
                           "momentum 0.9 (lr 0.05 to 0.2), and keep the weights of the best validation epoch")
     passed(f"{name}: validation accuracy >= {min_val_accuracy} reached within {time_budget_s:.0f} s")
     return {"model": model, "val_accuracy": acc, "seconds": seconds, "split": split}
-
-

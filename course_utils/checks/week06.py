@@ -174,6 +174,11 @@ def diagnose_paired_t(got, case: Case, expected) -> str | None:
     if not isinstance(got, (float, int, np.floating)) and as_tensor(got) is None:
         return "return a plain number (a float)"
     g = float(got)
+    d32 = np.asarray(case.args[0], dtype=np.float32) - np.asarray(case.args[1], dtype=np.float32)
+    if close(g, float(d32.mean() / (d32.std(ddof=1) / np.sqrt(np.float32(len(d32))))), rtol=1e-4):
+        return ("your t is right for numbers stored in float32 (single precision, torch.tensor's default), which keeps "
+                "only about 7 significant digits: scores near 1000 that differ by 0.1 lose most of that difference. "
+                "Compute in float64: np.asarray(a, dtype=float), or torch.tensor(a, dtype=torch.float64)")
     if close(g, float(d.mean() / (d.std(ddof=0) / math.sqrt(len(d))))):
         return "use the sample standard deviation of the differences (ddof=1), not the population one"
     if close(g, -expected):

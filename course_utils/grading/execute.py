@@ -1,34 +1,52 @@
-"""Step `execute`: run one prepared notebook in a fresh, limited kernel, in a process of its own.
+"""Step `execute`: run one prepared notebook in a fresh, limited kernel (inside the sandbox).
 
-``python -m course_utils.grading.execute`` reads ``{"notebook", "timeout", "max_output"}`` as JSON on
-stdin and writes the executed notebook as JSON to its original stdout, which the kernel does not
-inherit. It runs in a scratch folder that holds nothing but a kernelspec, with HOME and the Jupyter
-folders inside it; the gradebook and the solutions are never in it. Every executed cell records
-the kernel's reply status in ``metadata.course_grading.status``, so a cell that raised counts as
-failed even when the student silenced the traceback, and a cell that never ran is visible.
+``python -m course_utils.grading.execute`` reads ``{"notebook", "timeout", "grace", "max_output"}`` as
+JSON on stdin and writes the executed notebook as JSON to its original stdout, which the kernel does
+not inherit. The sandbox (sandbox.py) starts it in an empty scratch folder that is also HOME.
+
+Every executed cell records the kernel's reply status in ``metadata[METADATA_KEY]["status"]``, so a
+cell that raised counts as failed even when the student silenced the traceback, and a cell that
+never ran is visible. A cell that runs past the time limit is interrupted; if it is still running
+``grace`` seconds later (it ignores the interrupt, or is stuck in C code), its kernel is killed,
+the cell is marked ``"killed"`` and the run ends with the results of the cells that finished.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import resource
+import signal
 import sys
+import time
 
-import nbformat
-from nbclient import NotebookClient
-from nbformat.v4 import new_output
+# jsonschema (under nbformat) imports this optional IRI validator if present; building its grammar
+# costs over a second per submission and the notebooks never need it.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+import nbformat  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+from nbclient.exceptions import DeadKernelError  # noqa: E402
+from nbclient.util import ensure_async  # noqa: E402
+from nbformat.v4 import new_output  # noqa: E402
+
+from course_utils.grading.context import METADATA_KEY  # noqa: E402
 
 MAX_OUTPUT_DEFAULT = 100_000  # characters of stream output kept per cell
+KILL_GRACE_DEFAULT = 3.0  # seconds between the interrupt at the time limit and killing the kernel
 
 
 class LimitedExecute(NotebookClient):
-    """nbclient's executor as nbgrader configures it, plus: reply status per cell, output capped as it arrives.
+    """nbclient's executor as nbgrader configures it, plus: reply status per cell, output capped as it
+    arrives, and a kernel that ignores the interrupt at the time limit is killed.
 
     (nbgrader's own Execute is this same nbclient class; it is not imported here because this
     process starts once per student and nbgrader's import costs a second.)
     """
 
     max_output = MAX_OUTPUT_DEFAULT
+    kill_grace = KILL_GRACE_DEFAULT
 
     def output(self, outs, msg, display_id, cell_index):
         if msg["msg_type"] == "stream":
@@ -47,35 +65,93 @@ class LimitedExecute(NotebookClient):
 
     def record(self, cell, cell_index, execute_reply, **_):
         """on_cell_executed hook: keep the reply status, say how much output was dropped."""
-        index = cell_index
-        cell.metadata["course_grading"] = {"status": execute_reply["content"].get("status", "unknown")}
-        if self._dropped.get(index):
-            note = f"\n[output truncated by the grader: {self._dropped[index]} more characters]\n"
+        cell.metadata[METADATA_KEY] = {"status": execute_reply["content"].get("status", "unknown")}
+        if self._dropped.get(cell_index):
+            note = f"\n[output truncated by the grader: {self._dropped[cell_index]} more characters]\n"
             cell.outputs.append(new_output("stream", name="stdout", text=note))
 
+    async def _async_handle_timeout(self, timeout, cell=None):
+        """Interrupt; if no reply comes within ``kill_grace`` seconds, kill the kernel and end the run."""
+        await ensure_async(self.km.interrupt_kernel())
+        deadline = time.monotonic() + self.kill_grace
+        while time.monotonic() < deadline:
+            if await ensure_async(self.kc.shell_channel.msg_ready()):
+                return None  # the interrupt worked: nbclient reads the reply (a KeyboardInterrupt error)
+            await asyncio.sleep(0.05)
+        if cell is not None:
+            cell.metadata[METADATA_KEY] = {"status": "killed"}
+        await ensure_async(self.km.shutdown_kernel(now=True))
+        raise DeadKernelError(f"a cell ran past the {timeout} s limit and ignored the interrupt; "
+                              f"its kernel was killed {self.kill_grace:g} s later")
 
-def run(nb, timeout: float, max_output: int):
-    """Execute ``nb`` in place; a dead or unresponsive kernel ends the run but keeps what ran."""
+
+def run(nb, timeout: float, max_output: int = MAX_OUTPUT_DEFAULT, grace: float = KILL_GRACE_DEFAULT):
+    """Execute ``nb`` in place; a dead, killed or unresponsive kernel ends the run but keeps what ran."""
     ex = LimitedExecute(nb, timeout=int(max(1, timeout)), kernel_name="python3", allow_errors=True,
-                        interrupt_on_timeout=True, startup_timeout=180, iopub_timeout=15,
-                        raise_on_iopub_timeout=False, extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                        interrupt_on_timeout=True, startup_timeout=180, iopub_timeout=4,
+                        raise_on_iopub_timeout=False, shutdown_kernel="immediate",
+                        extra_arguments=["--HistoryManager.hist_file=:memory:"],
                         resources={"metadata": {"path": os.getcwd()}})
     ex.on_cell_executed = ex.record
-    ex.max_output, ex._used, ex._dropped = max_output, {}, {}
+    ex.max_output, ex.kill_grace, ex._used, ex._dropped = max_output, grace, {}, {}
     try:
         ex.execute()
     except Exception as exc:  # DeadKernelError, UnresponsiveKernelError ...: report, keep partial results
-        nb.metadata["course_grading"] = {"aborted": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        nb.metadata[METADATA_KEY] = {"aborted": f"{type(exc).__name__}: {str(exc)[:300]}"}
     return nb
 
 
+def drop_privileges() -> None:
+    """Inside the sandbox, started as root: become the unprivileged user the sandbox was given
+    (COURSE_GRADER_UID), so that file permissions and the process limit apply to student code."""
+    uid = os.environ.get("COURSE_GRADER_UID")
+    if not uid or os.getuid() != 0:
+        return
+    os.setgroups([])
+    os.setgid(int(uid))
+    os.setuid(int(uid))
+    if os.getuid() != int(uid) or os.geteuid() == 0:
+        raise SystemExit("could not drop root privileges")
+    nproc = int(os.environ.get("COURSE_GRADER_NPROC", "0"))
+    if nproc:
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+
+
+def _become_subreaper() -> None:
+    """Linux: orphaned descendants (a detached process the student started) become our children."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1)  # 36 = PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def _kill_descendants() -> None:
+    """Without a sandbox: end every process the kernel left behind (with one, the PID namespace does)."""
+    try:
+        import psutil
+    except ImportError:
+        return
+    for child in psutil.Process().children(recursive=True):
+        try:
+            child.send_signal(signal.SIGKILL)
+        except psutil.Error:
+            pass
+
+
 def main() -> int:
+    drop_privileges()
+    _become_subreaper()
     result = os.fdopen(os.dup(1), "w", encoding="utf-8")  # dup'ed fds are not inherited by the kernel
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     job = json.load(sys.stdin)
     nb = nbformat.from_dict(job["notebook"])
-    run(nb, job["timeout"], job.get("max_output", MAX_OUTPUT_DEFAULT))
+    try:
+        run(nb, job["timeout"], job.get("max_output", MAX_OUTPUT_DEFAULT), job.get("grace", KILL_GRACE_DEFAULT))
+    finally:
+        _kill_descendants()
     result.write(json.dumps(nb))
     result.close()
     return 0

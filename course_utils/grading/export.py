@@ -1,28 +1,38 @@
-"""Step `export`: grades.csv and the summary table, read back from the gradebook (the record of truth)."""
+"""Step `export`: grades.csv, the summary table and LMS import files, read back from the gradebook
+(the record of truth) and the notes (problems, flags, mode; notes.py).
+
+LMS files (``--export canvas|moodle``), written to ``OUT/lms/``:
+
+- ``canvas_<assignment>.csv``: Canvas's gradebook import layout: ``Student,ID,SIS User ID,SIS Login ID,
+  Section,<assignment>``; a ``Points Possible`` row first, then one row per student with the roster's
+  name (or the student id), the LMS id in ``ID`` and the score in points.
+- ``moodle_<assignment>.csv``: ``ID number,Full name,<assignment>,Feedback``; at import, map
+  ``ID number`` to the user field your LMS ids are (ID number, username or email), ``<assignment>``
+  to the grade item and ``Feedback`` to its feedback.
+
+The roster (``--roster FILE``) is a CSV with a header: ``student`` (the id the grader uses, from the
+file or folder name) and ``lms_id`` are required, ``name`` and ``section`` are optional. Without a
+roster the student id is used as the LMS id. Students without a roster entry are left out of the
+LMS files and listed, as are roster entries without a graded submission.
+"""
 
 from __future__ import annotations
 
 import csv
-import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from .prepare import Context
+from .config import InstructorError
+from .context import Context
+from .notes import Notes
+
+LMS_FORMATS = ("canvas", "moodle")
 
 
-def load_problems(out: Path) -> dict[str, list[str]]:
-    path = out / "problems.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
-def save_problems(out: Path, problems: dict[str, list[str]]) -> None:
-    text = json.dumps(dict(sorted(problems.items())), indent=1, ensure_ascii=False)
-    (out / "problems.json").write_text(text + "\n", encoding="utf-8")
-
-
-def gradebook_rows(ctx: Context, problems: dict[str, list[str]]) -> list[dict]:
-    """One row per student with a submission of this assignment: scores per test cell, total, problems."""
+def gradebook_rows(ctx: Context, notes: Notes) -> list[dict]:
+    """One row per student with a submission of this assignment: scores per test cell, total, mode, flags, problems."""
     rows = []
     with Gradebook(ctx.db_url) as gb:
         for student in sorted(s.id for s in gb.students):
@@ -32,24 +42,103 @@ def gradebook_rows(ctx: Context, problems: dict[str, list[str]]) -> list[dict]:
                 continue
             row = {"student": student, "score": round(sub.score, 2), "max_score": round(sub.max_score, 2)}
             row.update({g.name: round(g.score, 2) for g in sorted(sub.grades, key=lambda g: g.name)})
-            row["problems"] = "; ".join(problems.get(student, []))
+            record = notes[student]
+            row.update(mode=record.mode, flags="; ".join(record.flags), problems="; ".join(record.problems))
             rows.append(row)
     return rows
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
-    fields = list(rows[0]) if rows else ["student", "score", "max_score", "problems"]
+    fields = list(rows[0]) if rows else ["student", "score", "max_score", "mode", "flags", "problems"]
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
 
 
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def summary_table(rows: list[dict]) -> str:
-    """student | score | max | problems, one line each, problems shortened to fit a terminal."""
+    """student | score | max | flags | problems, one line each, long texts shortened to fit a terminal."""
     width = max([len("student")] + [len(r["student"]) for r in rows])
-    lines = [f"{'student':<{width}}  {'score':>6}  {'max':>5}  problems"]
+    lines = [f"{'student':<{width}}  {'score':>6}  {'max':>5}  {'flags':<5}  problems"]
     for r in rows:
-        problems = r["problems"] if len(r["problems"]) <= 100 else r["problems"][:97] + "..."
-        lines.append(f"{r['student']:<{width}}  {r['score']:>6g}  {r['max_score']:>5g}  {problems or '-'}")
+        flags = f"{len(r['flags'].split('; '))}" if r["flags"] else "-"
+        lines.append(f"{r['student']:<{width}}  {r['score']:>6g}  {r['max_score']:>5g}  {flags:<5}  "
+                     f"{_short(r['problems'], 90) or '-'}")
+    flagged = [r for r in rows if r["flags"]]
+    if flagged:
+        lines.append("\nflagged for review (see the flags column of grades.csv):")
+        lines += [f"  {r['student']}: {_short(r['flags'], 110)}" for r in flagged]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    lms_id: str
+    name: str = ""
+    section: str = ""
+
+
+def read_roster(path) -> dict[str, RosterEntry]:
+    """``--roster``: student id -> RosterEntry; a clear InstructorError for a missing file, column or duplicate."""
+    path = Path(path)
+    if not path.is_file():
+        raise InstructorError(f"--roster: {path} does not exist")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        columns = [c.strip().lower() for c in reader.fieldnames or []]
+        missing = [c for c in ("student", "lms_id") if c not in columns]
+        if missing:
+            raise InstructorError(f"--roster: {path} has no {' or '.join(missing)} column "
+                                  f"(expected a header like: student,lms_id,name,section)")
+        roster: dict[str, RosterEntry] = {}
+        for n, raw in enumerate(reader, start=2):
+            row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+            if not row.get("student"):
+                continue
+            if not row.get("lms_id"):
+                raise InstructorError(f"--roster: {path} line {n}: student {row['student']!r} has no lms_id")
+            if row["student"] in roster:
+                raise InstructorError(f"--roster: {path} line {n}: student {row['student']!r} appears twice")
+            roster[row["student"]] = RosterEntry(row["lms_id"], row.get("name", ""), row.get("section", ""))
+    if not roster:
+        raise InstructorError(f"--roster: {path} lists no students")
+    return roster
+
+
+@dataclass
+class LmsExport:
+    path: Path
+    written: list[str]
+    not_in_roster: list[str]
+    not_graded: list[str]
+
+
+def export_lms(fmt: str, rows: list[dict], ctx: Context, out: Path, roster: dict[str, RosterEntry] | None) -> LmsExport:
+    """Write the import file of ``fmt`` (canvas or moodle) for ``rows``; see the module docstring."""
+    if fmt not in LMS_FORMATS:
+        raise InstructorError(f"--export must be one of {', '.join(LMS_FORMATS)}, got {fmt!r}")
+    entries = roster if roster is not None else {r["student"]: RosterEntry(r["student"]) for r in rows}
+    graded = [r for r in rows if r["student"] in entries]
+    not_in_roster = sorted(r["student"] for r in rows if r["student"] not in entries)
+    not_graded = sorted(set(entries) - {r["student"] for r in rows})
+    path = out / "lms" / f"{fmt}_{ctx.assignment}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    max_score = rows[0]["max_score"] if rows else 0
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        if fmt == "canvas":
+            w.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ctx.assignment])
+            w.writerow(["Points Possible", "", "", "", "", f"{max_score:g}"])
+            for r in graded:
+                e = entries[r["student"]]
+                w.writerow([e.name or r["student"], e.lms_id, "", "", e.section, f"{r['score']:g}"])
+        else:
+            w.writerow(["ID number", "Full name", ctx.assignment, "Feedback"])
+            for r in graded:
+                e = entries[r["student"]]
+                w.writerow([e.lms_id, e.name or r["student"], f"{r['score']:g}", _short(r["problems"], 500)])
+    return LmsExport(path, [r["student"] for r in graded], not_in_roster, not_graded)

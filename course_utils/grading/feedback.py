@@ -12,7 +12,7 @@ from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreproce
 from traitlets.config import Config
 
 from .config import quiet_logger
-from .prepare import Context
+from .context import Context
 
 
 class ShortenTracebacks(NbGraderPreprocessor):

@@ -1,15 +1,20 @@
 """The grading pipeline: ``python -m course_utils grade`` = these steps, in this order.
 
-1. collect   — one notebook per student from the submissions folder
-2. setup     — the assignment and its test cells go into the gradebook (nbgrader GenerateAssignment)
-3. prepare   — per student, in the grader's process: read, repair metadata, restore test cells
-4. sandbox   — per student, in its own process and kernel: execute under time/memory/output limits
-5. score     — per student, in the grader's process: nbgrader's LimitOutput + SaveAutoGrades
-6. feedback  — per student: nbgrader's GenerateFeedback HTML
-7. export    — grades.csv and the summary table, from the gradebook
+1. collect  — one notebook per student from the submissions folder
+2. setup    — the assignment and its test cells go into the gradebook (nbgrader GenerateAssignment);
+              what the locked cells import and define, what each exercise forbids (solution metadata)
+3. prepare  — per student, in the grader's process: read, repair metadata, restore and guard the test
+              cells; gives the notebook to run, or a Verdict (0 points, and why)
+4. scan     — per student, in the grader's process: flag code that subverts grading (Python's ast)
+5. sandbox  — per student, in a bubblewrap sandbox of its own: execute under time/memory/output limits
+6. finish   — per student, in the grader's process: score (nbgrader's LimitOutput + SaveAutoGrades),
+              flags into the gradebook's comments, the feedback page
+7. export   — grades.csv, the summary table and the LMS files, from the gradebook and the notes
 
-Student code only ever runs in step 4; every other step treats the submission as data, so no
-submission can stop the batch or touch another student's row.
+Student code only ever runs in step 5; every other step treats the submission as data, so no
+submission can stop the batch or touch another student's row. Without a sandbox (``--no-sandbox``)
+scores are written only after every kernel of the batch has stopped, and a sqlite gradebook that
+changed meanwhile is restored.
 """
 
 from __future__ import annotations
@@ -20,19 +25,54 @@ import sys
 import tempfile
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from tqdm import tqdm
 
 from .collect import Submission, find_submissions
 from .config import InstructorError, check_assignment, isolated_env, load_config, source_dir, use_venv_tools
-from .export import gradebook_rows, load_problems, save_problems, summary_table, write_csv
+from .context import METADATA_KEY, Context, locked_bindings
+from .export import LMS_FORMATS, export_lms, gradebook_rows, read_roster, summary_table, write_csv
 from .feedback import generate_feedback, write_plain_feedback
-from .prepare import Context, answered, prepare, read_notebook
+from .notes import Notes, StudentNotes
+from .prepare import answered, prepare, read_notebook
 from .release import generate
-from .sandbox import make_sandbox, run_sandboxed
-from .score import open_submission, score, zero_submission
+from .sandbox import EXPOSED_WITHOUT_SANDBOX, RunResult, Sandbox, make_sandbox, run_sandboxed
+from .scan import scan_notebook
+from .score import comment_flags, open_submission, score, zero_submission
+
+ON_FLAG = ("keep", "zero")
+SANDBOX_SUMMARY = ("student code ran in the bubblewrap sandbox: the system and Python read-only, a copy of "
+                   "course_utils, its own scratch folder; no network, no other files, no process outlived it")
+NO_SANDBOX_SUMMARY = "student code ran WITHOUT a sandbox (--no-sandbox), with your user's rights"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What `prepare` says of a hand-in that scores 0 without running: why."""
+
+    reasons: list[str]
+
+
+def read_forbidden(cfg, assignment: str, notebook: str) -> dict[str, list[str]]:
+    """answer cell id -> the calls it forbids, from ``metadata[METADATA_KEY]["forbid"]`` of the solution notebook."""
+    path = source_dir(cfg) / assignment / f"{notebook}.ipynb"
+    if not path.is_file():
+        return {}
+    forbidden = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        forbid = cell.metadata.get(METADATA_KEY, {}).get("forbid")
+        if forbid is None:
+            continue
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if not gid or not isinstance(forbid, list) or not all(isinstance(f, str) and f for f in forbid):
+            raise InstructorError(f"{path}: cell {gid or '?'}: metadata {METADATA_KEY}.forbid must be a list of "
+                                  f"names such as \"F.cross_entropy\", in a cell with an nbgrader grade_id")
+        forbidden[gid] = forbid
+    return forbidden
 
 
 def setup(cfg, assignment: str, db_url: str, tmp: Path) -> Context:
@@ -43,15 +83,20 @@ def setup(cfg, assignment: str, db_url: str, tmp: Path) -> Context:
         raise InstructorError(f"{assignment} must hold exactly one notebook, found {len(notebooks)}")
     nb = nbformat.read(notebooks[0], as_version=4)
     released = [c for c in nb.cells if "nbgrader" in c.metadata]
-    return Context(assignment, notebooks[0].stem, db_url, released)
+    locked = [c.source for c in released if c.cell_type == "code" and c.metadata.nbgrader.get("locked")
+              and not c.metadata.nbgrader.get("grade") and not c.metadata.nbgrader.get("solution")]
+    imports, defs = locked_bindings(locked)
+    forbidden = read_forbidden(cfg, assignment, notebooks[0].stem)
+    return Context(assignment, notebooks[0].stem, db_url, released, forbidden, imports, defs)
 
 
-def hidden_paths(cfg, out: Path, db_url: str) -> list[Path]:
-    """Folders student code must not see: the solutions, the repository's history, the output, the gradebook's."""
-    paths = [source_dir(cfg), Path(cfg.CourseDirectory.root) / ".git", out]
+def hidden_paths(cfg, out: Path, db_url: str, submissions: Path) -> list[Path]:
+    """Host folders student code must never see (the sandbox shows nothing it is not given; these are
+    covered even if they lie inside a folder it is given, such as the Python environment)."""
+    paths = [Path(cfg.CourseDirectory.root), source_dir(cfg), out, submissions, Path.home()]
     if db_url.startswith("sqlite:///"):
         paths.append(Path(db_url.removeprefix("sqlite:///")).parent)
-    python = Path(sys.prefix).resolve()  # never hide the folder the kernel's own Python lives in
+    python = Path(sys.prefix).resolve()
     return [p for p in paths if not python.is_relative_to(p.resolve())]
 
 
@@ -74,7 +119,7 @@ def restore_gradebook(db_url: str, snapshot: bytes | None) -> bool:
     return False
 
 
-def keep_copy(sub: Submission, ctx: Context, out: Path) -> None:
+def keep_copy(sub: Submission, ctx: Context, out: Path, problems: list[str]) -> None:
     """The file as handed in, where nbgrader's tools look for it: submitted/<student>/<assignment>/."""
     dest = out / "submitted" / sub.student / ctx.assignment / f"{ctx.notebook}.ipynb"
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -82,115 +127,190 @@ def keep_copy(sub: Submission, ctx: Context, out: Path) -> None:
         if sub.path is not None:
             shutil.copyfile(sub.path, dest)
     except OSError as exc:  # a dangling link, an unreadable file: read_notebook will say why it scores 0
-        sub.problems.append(f"could not copy the file ({type(exc).__name__})")
+        problems.append(f"could not copy the file ({type(exc).__name__})")
 
 
-def prepare_one(sub: Submission, ctx: Context, out: Path):
-    """Steps 2-3 for one student; returns the notebook to execute, or None when it scores 0 outright."""
-    open_submission(ctx, sub.student)
-    keep_copy(sub, ctx, out)
+def prepare_one(sub: Submission, ctx: Context, problems: list[str]):
+    """Step 3 for one student: the notebook to execute, or a Verdict when it scores 0 outright."""
     nb, why = read_notebook(sub.path) if sub.path else (None, "nothing handed in")
     if nb is not None:
         try:
-            nb = prepare(nb, ctx, sub.student, sub.problems)
+            nb = prepare(nb, ctx, sub.student, problems)
         except Exception as exc:  # metadata nbgrader cannot digest: retry as if it had been stripped
-            sub.problems.append(f"nbgrader metadata unusable ({type(exc).__name__}); matched cells by content")
-            nb = _prepare_stripped(sub, ctx)
+            problems.append(f"nbgrader metadata unusable ({type(exc).__name__}); matched cells by content")
+            nb = _prepare_stripped(sub, ctx, problems)
         if nb is not None and answered(nb, ctx):
             return nb
         if nb is not None:
             why = f"none of {ctx.assignment}'s answer cells found (the notebook of another assignment?)"
-    if why:
-        sub.problems.append(why)
-    zero_submission(ctx, sub.student)
-    write_plain_feedback(out, ctx, sub.student, sub.problems)
-    return None
+    return Verdict([why] if why else [])
 
 
-def _prepare_stripped(sub: Submission, ctx: Context):
+def _prepare_stripped(sub: Submission, ctx: Context, problems: list[str]):
     """Second try for a notebook whose nbgrader metadata broke a step: drop it all and match cells by content."""
     try:
         nb, _ = read_notebook(sub.path)
         for cell in nb.cells:
             cell.metadata.pop("nbgrader", None)
-        return prepare(nb, ctx, sub.student, sub.problems)
+        return prepare(nb, ctx, sub.student, problems)
     except Exception as exc:
-        sub.problems.append(f"could not be prepared for grading ({type(exc).__name__}: {str(exc)[:100]})")
+        problems.append(f"could not be prepared for grading ({type(exc).__name__}: {str(exc)[:100]})")
         return None
 
 
-def finish_one(sub: Submission, ctx: Context, out: Path, prepared, result) -> None:
-    """Steps 5-6 for one executed submission."""
-    executed, problem, _seconds = result
-    if executed is None:
-        sub.problems.append(problem)
-        executed = prepared  # nothing ran: every test cell is marked as not graded
-    score(executed, ctx, sub.student, out, sub.problems)
+def finish_one(sub: Submission, ctx: Context, out: Path, outcome, notes: StudentNotes, on_flag: str = "keep") -> None:
+    """Step 6 for one student: ``outcome`` is a Verdict, or (prepared notebook, RunResult)."""
+    open_submission(ctx, sub.student)
+    if isinstance(outcome, Verdict):
+        notes.problems.extend(outcome.reasons)
+        zero_submission(ctx, sub.student)
+        write_plain_feedback(out, ctx, sub.student, notes.problems)
+        return
+    prepared, result = outcome
+    if result.problem:
+        notes.problems.append(result.problem)
+    executed = result.notebook if result.notebook is not None else prepared  # nothing ran: all NotGraded
+    try:
+        score(executed, ctx, sub.student, out, notes.problems, notes.flags)
+        comment_flags(ctx, sub.student, notes.flags)
+    except Exception as exc:  # an executed notebook nbgrader cannot digest: 0, with the reason
+        notes.problems.append(f"could not be scored ({type(exc).__name__}: {str(exc)[:100]})")
+        zero_submission(ctx, sub.student)
+        write_plain_feedback(out, ctx, sub.student, notes.problems)
+        return
+    if notes.flags and on_flag == "zero":
+        zero_submission(ctx, sub.student)
+        notes.problems.append("scored 0 because it was flagged (--on-flag zero)")
     try:
         generate_feedback(out, ctx, sub.student)
     except Exception as exc:
-        sub.problems.append(f"feedback page failed ({type(exc).__name__})")
-        write_plain_feedback(out, ctx, sub.student, sub.problems)
+        notes.problems.append(f"feedback page failed ({type(exc).__name__})")
+        write_plain_feedback(out, ctx, sub.student, notes.problems)
 
 
-def run_steps(cfg, assignment, db_url, tmp: Path, subs, out: Path, timeout, memory_mb, jobs):
-    """Steps 2-6 (collect is done); returns the context, the isolation probe and seconds per sandbox run."""
+def _bar(total: int, desc: str):
+    return tqdm(total=total, desc=desc, unit="submission", file=sys.stderr, mininterval=1.0, smoothing=0.1,
+                bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
+
+
+def run_steps(cfg, assignment, db_url, tmp: Path, subs, out: Path, timeout, jobs, box: Sandbox, notes: Notes,
+              on_flag: str = "keep"):
+    """Steps 2-6 (collect is done); returns the context and the seconds of each sandbox run."""
     ctx = setup(cfg, assignment, db_url, tmp)
-    box = make_sandbox(tmp / "sandbox", memory_mb, hidden_paths(cfg, out, db_url))
-    isolation = box.probe()
-    todo = [(s, nb) for s in subs if (nb := prepare_one(s, ctx, out)) is not None]
-    # Student code runs only here. Results stay in memory; the gradebook is written after every
-    # kernel has stopped, and restored if student code changed it in the meantime.
-    snapshot = snapshot_gradebook(db_url)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(run_sandboxed, nb, box, timeout, out / "logs" / f"{s.student}.log") for s, nb in todo]
-        results = [f.result() for f in futures]
-    if not restore_gradebook(db_url, snapshot):
-        print("warning: the gradebook file changed while student code ran; it was restored", file=sys.stderr)
-    for (sub, nb), result in zip(todo, results, strict=True):
-        finish_one(sub, ctx, out, nb, result)
-    return ctx, isolation, [r[2] for r in results]
+    # the modules the notebook's locked cells import are loaded (and recorded) before the first cell
+    modules = dict.fromkeys([*box.preimport.split(","), *(t.split(":")[0] for t in ctx.imports.values())])
+    box.preimport = ",".join(m for m in modules if m)
+    records = {s.student: notes.begin(s.student, box.mode, s.problems) for s in subs}
+    todo = []
+    for sub in subs:
+        keep_copy(sub, ctx, out, records[sub.student].problems)
+        outcome = prepare_one(sub, ctx, records[sub.student].problems)
+        if isinstance(outcome, Verdict):
+            finish_one(sub, ctx, out, outcome, records[sub.student], on_flag)
+        else:
+            records[sub.student].flags.extend(str(f) for f in scan_notebook(outcome, ctx))
+            todo.append((sub, outcome))
+    seconds: list[float] = []
+
+    def run(sub, nb) -> RunResult:
+        return run_sandboxed(nb, box, timeout, out / "logs" / f"{sub.student}.log")
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool, _bar(len(todo), "grading") as bar:
+        futures = {pool.submit(run, s, nb): (s, nb) for s, nb in todo}
+        if box.isolate:  # student code cannot reach the gradebook: finish each one as soon as it has run
+            for future in as_completed(futures):
+                sub, nb = futures[future]
+                result = future.result()
+                seconds.append(result.seconds)
+                finish_one(sub, ctx, out, (nb, result), records[sub.student], on_flag)
+                bar.update()
+        else:  # student code could reach the gradebook: write it only once every kernel has stopped
+            snapshot = snapshot_gradebook(db_url)
+            results = {}
+            for future in as_completed(futures):
+                results[future] = future.result()
+                bar.update()
+            if not restore_gradebook(db_url, snapshot):
+                print("warning: the gradebook file changed while student code ran; it was restored", file=sys.stderr)
+            for future, (sub, nb) in futures.items():
+                seconds.append(results[future].seconds)
+                finish_one(sub, ctx, out, (nb, results[future]), records[sub.student], on_flag)
+    return ctx, seconds
+
+
+def _check_options(timeout, memory_mb, jobs, on_flag, export) -> None:
+    if not isinstance(timeout, int | float) or timeout <= 0:
+        raise InstructorError(f"--timeout must be a number of seconds > 0, got {timeout!r}")
+    if not isinstance(memory_mb, int) or memory_mb < 512:
+        raise InstructorError(f"--memory must be at least 512 (MB), got {memory_mb!r}")
+    if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
+        raise InstructorError(f"--jobs must be at least 1, got {jobs!r}")
+    if on_flag not in ON_FLAG:
+        raise InstructorError(f"--on-flag must be one of {', '.join(ON_FLAG)}, got {on_flag!r}")
+    for fmt in export:
+        if fmt not in LMS_FORMATS:
+            raise InstructorError(f"--export must be one of {', '.join(LMS_FORMATS)}, got {fmt!r}")
 
 
 def grade_batch(*, assignment: str, submissions, out, timeout: float = 60, memory_mb: int = 4096,
-                db_url: str | None = None, jobs: int | None = None, students=None) -> int:
+                db_url: str | None = None, jobs: int | None = None, students=None, no_sandbox: bool = False,
+                on_flag: str = "keep", export=(), roster=None) -> int:
     """Grade every submission (or only ``students``); print the summary; 0 unless the instructor erred."""
     t0 = time.perf_counter()
     # nbgrader's gradebook triggers SQLAlchemy "not in session" warnings that do not affect the data.
     warnings.filterwarnings("ignore", module="nbgrader.api")
     warnings.filterwarnings("ignore", message=".*not in session.*")
+    export = list(export or [])
+    _check_options(timeout, memory_mb, jobs, on_flag, export)
+    roster_entries = read_roster(roster) if roster is not None else None
     cfg = load_config()
     check_assignment(cfg, assignment)
-    subs = find_submissions(Path(submissions).resolve(), assignment)
+    subs_dir = Path(submissions).resolve()
+    subs = find_submissions(subs_dir, assignment)
     if students:
         subs = [s for s in subs if s.student in set(students)]
         if not subs:
             raise InstructorError(f"no submission of {', '.join(students)} in {submissions}")
-    if timeout <= 0 or memory_mb < 512:
-        raise InstructorError("--timeout must be > 0 and --memory at least 512 (MB)")
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
     db_url = db_url or os.environ.get("COURSE_GRADEBOOK_URL") or f"sqlite:///{out / 'gradebook.db'}"
-    use_venv_tools()
     jobs = jobs or min(4, os.cpu_count() or 1)
-    saved_env = dict(os.environ)
+    hidden = hidden_paths(cfg, out, db_url, subs_dir)
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+        box = make_sandbox(Path(tmp) / "sandbox", memory_mb, isolate=not no_sandbox, hidden=hidden)
+        why = box.probe()
+        if why:
+            raise InstructorError(
+                f"cannot run student code in a sandbox here: {why}.\n"
+                "Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap) on "
+                "Linux with user namespaces enabled,\nor pass --no-sandbox to run student code with your own rights "
+                "(it can then read your files, use the network and leave processes running).")
+        if no_sandbox:
+            print(EXPOSED_WITHOUT_SANDBOX, file=sys.stderr)
+        out.mkdir(parents=True, exist_ok=True)
+        use_venv_tools()
+        notes = Notes(out)
+        saved_env = dict(os.environ)
         os.environ.update(isolated_env(Path(tmp) / "home"))  # nbconvert & co. must not write to the real home
         try:
-            ctx, isolation, seconds = run_steps(cfg, assignment, db_url, Path(tmp), subs, out, timeout, memory_mb, jobs)
+            ctx, seconds = run_steps(cfg, assignment, db_url, Path(tmp), subs, out, timeout, jobs, box, notes, on_flag)
         finally:
             os.environ.clear()
             os.environ.update(saved_env)
-    problems = load_problems(out)
-    problems.update({s.student: s.problems for s in subs})
-    save_problems(out, problems)
-    rows = gradebook_rows(ctx, problems)
+            notes.save()
+    rows = gradebook_rows(ctx, notes)
     write_csv(rows, out / "grades.csv")
     print(summary_table(rows))
     total = time.perf_counter() - t0
     per = sum(seconds) / len(seconds) if seconds else 0.0
-    print(f"\nstudent code ran {'with' if isolation == 'isolated' else 'WITHOUT'} hidden solutions/gradebook "
-          f"and a read-only course folder (Linux mount namespaces{'' if isolation == 'isolated' else ' unavailable'})")
+    print(f"\n{NO_SANDBOX_SUMMARY if no_sandbox else SANDBOX_SUMMARY}")
     print(f"graded {len(subs)} submissions in {total:.0f} s ({per:.1f} s per executed submission, {jobs} at a time)")
     print(f"gradebook: {db_url}\ngrades:    {out / 'grades.csv'}\nfeedback:  {out / 'feedback'}/<student>/{assignment}/")
+    for fmt in export:
+        res = export_lms(fmt, rows, ctx, out, roster_entries)
+        print(f"{fmt}:{' ' * (9 - len(fmt))}{res.path} ({len(res.written)} students)")
+        if res.not_in_roster:
+            print(f"  not in the roster, left out: {', '.join(res.not_in_roster)}")
+        if res.not_graded:
+            print(f"  in the roster without a graded submission: {', '.join(res.not_graded)}")
     return 0
+

@@ -1,42 +1,23 @@
 """Step `prepare`: turn whatever a student handed in into the notebook the grader will execute.
 
 Runs in the grader's own process (no student code runs here). Order matters:
-read → drop foreign/duplicate metadata → re-attach stripped metadata → nbgrader's sanitizers
-(clear outputs, kernelspec and locked/test cells overwritten from the gradebook) → restore deleted
-test cells → guard the test cells. Each step appends what it changed to ``problems``.
+read → drop the grader's own metadata (a handed-in file must not claim a cell's result) → drop
+foreign/duplicate metadata → re-attach stripped metadata → nbgrader's sanitizers (clear outputs,
+kernelspec and locked/test cells overwritten from the gradebook) → restore deleted test cells →
+guard the test cells (context.py). Each step appends what it changed to ``problems``.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
 
 import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec
 
 from .config import quiet_logger
-
-# First line of every test cell while it runs: undoes monkeypatching of the checks module.
-GUARD = "import importlib as _grader_il, course_utils.checks as _grader_c; _grader_il.reload(_grader_c)  # grader\n"
-
-
-@dataclass
-class Context:
-    """What every step needs to know about the assignment being graded (from the release and gradebook)."""
-
-    assignment: str
-    notebook: str
-    db_url: str
-    released: list  # the cells the students received, in order (with nbgrader metadata)
-
-    @property
-    def ids(self) -> list[str]:
-        return [c.metadata["nbgrader"]["grade_id"] for c in self.released]
-
-    def cell(self, grade_id: str):
-        return next(c for c in self.released if c.metadata["nbgrader"]["grade_id"] == grade_id)
+from .context import METADATA_KEY, Context, add_guard
 
 
 def _gid(cell) -> str | None:
@@ -146,11 +127,16 @@ def restore_missing_tests(nb, ctx: Context, problems: list[str]) -> None:
         problems.append(f"deleted test cells restored: {', '.join(restored)}")
 
 
-def guard_tests(nb) -> None:
-    """Prefix each test cell with GUARD (removed again by the `score` step)."""
+def drop_grader_metadata(nb, problems: list[str]) -> None:
+    """The grader's metadata key (a cell's reply status ...) is written by the grader only, never read from a hand-in."""
+    found = METADATA_KEY in nb.metadata
+    nb.metadata.pop(METADATA_KEY, None)
     for cell in nb.cells:
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
-            cell.source = GUARD + cell.source
+        found |= METADATA_KEY in cell.metadata
+        cell.metadata.pop(METADATA_KEY, None)
+        cell.metadata.pop("execution", None)
+    if found:
+        problems.append(f"the handed-in file carried the grader's {METADATA_KEY!r} metadata; it was ignored")
 
 
 def answered(nb, ctx: Context) -> bool:
@@ -161,10 +147,11 @@ def answered(nb, ctx: Context) -> bool:
 
 def prepare(nb, ctx: Context, student: str, problems: list[str]):
     """The whole step: a notebook ready to execute (test cells from the source, guarded)."""
+    drop_grader_metadata(nb, problems)
     drop_foreign_metadata(nb, ctx, problems)
     reattach_metadata(nb, ctx, problems)
     note_edited_cells(nb, ctx, problems)
     nb = nbgrader_sanitize(nb, ctx, student)
     restore_missing_tests(nb, ctx, problems)
-    guard_tests(nb)
+    add_guard(nb, ctx)
     return nb

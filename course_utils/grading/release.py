@@ -17,6 +17,7 @@ from nbgrader.preprocessors import SaveCells
 from traitlets.config import Config
 
 from .config import check_assignment, quiet_logger, release_dir, use_venv_tools
+from .context import METADATA_KEY
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
@@ -52,6 +53,7 @@ def normalise(path: Path) -> None:
         nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
         for cell in nb.cells:
             cell.metadata.pop("execution", None)  # nbclient's timestamps of the last run of the source
+            cell.metadata.pop(METADATA_KEY, None)  # the grader's settings (forbidden calls) stay in the source
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None
         nbformat.write(nb, nb_path)

@@ -1,8 +1,9 @@
 """Step `score`: from the executed notebook to points in the gradebook (grader's process only).
 
 Order matters: test cells that did not finish get an error output (so nbgrader scores them 0)
-→ results published in test cells lose their partial-credit meaning → the guard line is removed → nbgrader's LimitOutput and SaveAutoGrades → the autograded notebook
-is written where nbgrader's feedback step expects it.
+→ results published in test cells lose their partial-credit meaning → what the guard found at run
+time becomes flags → the guard lines are removed → nbgrader's LimitOutput and SaveAutoGrades → the
+autograded notebook is written where nbgrader's feedback step expects it.
 """
 
 from __future__ import annotations
@@ -15,23 +16,26 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import LimitOutput, SaveAutoGrades
 
 from .config import quiet_logger
-from .prepare import GUARD, Context
+from .context import METADATA_KEY, Context, is_test, remove_guard
+from .integrity import RESTORED_MIME
 
 
 def mark_unfinished(nb, problems: list[str]) -> None:
     """A test cell scores only if the kernel replied 'ok'; otherwise make sure it shows an error."""
-    aborted = nb.metadata.get("course_grading", {}).get("aborted")
+    aborted = nb.metadata.get(METADATA_KEY, {}).get("aborted")
     if aborted:
         problems.append(f"kernel stopped: {aborted}")
     for cell in nb.cells:
         if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
             continue
-        status = cell.metadata.get("course_grading", {}).get("status")
+        status = cell.metadata.get(METADATA_KEY, {}).get("status")
         if status == "ok" and not any(o.output_type == "error" for o in cell.outputs):
             continue
         if not any(o.output_type == "error" for o in cell.outputs):
             if status is None:
                 ename, why = "NotGraded", "the cell did not run (the kernel died or the batch time limit was reached)"
+            elif status == "killed":
+                ename, why = "TimeLimit", "the cell ran past the time limit and ignored the interrupt; its kernel was killed"
             else:  # the kernel replied "error" but no traceback was shown: the student silenced it
                 ename, why = "ErrorHidden", f"the cell ended with status {status!r} but its error display was suppressed"
             cell.outputs.append(new_output("error", ename=ename, evalue=why, traceback=[f"{ename}: {why}"]))
@@ -61,13 +65,36 @@ def note_failures(nb, problems: list[str]) -> None:
         problems.append("failed: " + ", ".join(failed))
 
 
-def unguard(nb) -> None:
+def runtime_flags(nb) -> list[str]:
+    """What the test cells' guard found while they ran: library functions it had to put back before a
+    test (published as a RESTORED_MIME display, removed here) and replacements during a test
+    (an IntegrityError, which already fails that test)."""
+    flags = []
     for cell in nb.cells:
-        if cell.cell_type == "code" and cell.source.startswith(GUARD):
-            cell.source = cell.source[len(GUARD):]
-        cell.metadata.pop("course_grading", None)
+        if not is_test(cell):
+            continue
+        gid = cell.metadata.nbgrader.grade_id
+        kept = []
+        for out in cell.outputs:
+            restored = out.get("data", {}).get(RESTORED_MIME) if out.output_type == "display_data" else None
+            if restored is None:
+                kept.append(out)
+                if out.output_type == "error" and out.ename == "IntegrityError":
+                    flags.append(f"{gid}: {out.evalue}")
+            elif isinstance(restored, dict):
+                names = ", ".join(map(str, restored.get("restored", [])[:6]))
+                flags.append(f"{gid}: student code had replaced {names} (put back before the test)")
+        cell.outputs = kept
+    return list(dict.fromkeys(flags))
+
+
+def unguard(nb) -> None:
+    """Remove the guard lines and the grader's metadata: the notebook as the student will see it."""
+    remove_guard(nb)
+    for cell in nb.cells:
+        cell.metadata.pop(METADATA_KEY, None)
         cell.metadata.pop("execution", None)
-    nb.metadata.pop("course_grading", None)
+    nb.metadata.pop(METADATA_KEY, None)
 
 
 def save_grades(nb, ctx: Context, student: str):
@@ -95,6 +122,29 @@ def zero_submission(ctx: Context, student: str) -> None:
         gb.db.commit()
 
 
+def comment_flags(ctx: Context, student: str, flags: list[str]) -> None:
+    """Each flag becomes the gradebook comment of the answer cell it concerns (a test cell's flag goes to
+    the answer before it; a flag of a cell the student added, to the first answer)."""
+    if not flags:
+        return
+    answers = ctx.answer_ids
+    by_cell: dict[str, list[str]] = {}
+    for flag in flags:
+        label, _, what = flag.partition(": ")
+        target = label if label in answers else None
+        if target is None and label in ctx.ids:
+            before = [g for g in ctx.ids[: ctx.ids.index(label)] if g in answers]
+            target = before[-1] if before else None
+        by_cell.setdefault(target or (answers[0] if answers else ""), []).append(flag if target != label else what)
+    with Gradebook(ctx.db_url) as gb:
+        for cell, items in by_cell.items():
+            if not cell:
+                continue
+            comment = gb.find_comment(cell, ctx.notebook, ctx.assignment, student)
+            comment.auto_comment = "Flagged by the grader for review: " + "; ".join(items)
+        gb.db.commit()
+
+
 def write_autograded(nb, out: Path, ctx: Context, student: str) -> Path:
     path = out / "autograded" / student / ctx.assignment / f"{ctx.notebook}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,10 +152,14 @@ def write_autograded(nb, out: Path, ctx: Context, student: str) -> Path:
     return path
 
 
-def score(nb, ctx: Context, student: str, out: Path, problems: list[str]) -> Path:
-    """The whole step for an executed notebook; returns the autograded notebook's path."""
+def score(nb, ctx: Context, student: str, out: Path, problems: list[str], flags: list[str] | None = None) -> Path:
+    """The whole step for an executed notebook; returns the autograded notebook's path. What the guard
+    found at run time is appended to ``flags``."""
     mark_unfinished(nb, problems)
     no_partial_credit(nb)
+    found = runtime_flags(nb)
+    if flags is not None:
+        flags.extend(f for f in found if f not in flags)
     note_failures(nb, problems)
     unguard(nb)
     nb = save_grades(nb, ctx, student)

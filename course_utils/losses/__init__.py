@@ -23,7 +23,7 @@ from ._validate import (
     require_same_shape,
 )
 from .classification import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, kl_div, nll_loss
-from .custom import focal_loss, hinge, l2_penalty, multitask_loss, squared_hinge
+from .custom import focal_loss, hinge, l2_penalty, multitask_loss, poisson_nll, squared_hinge
 from .regression import gaussian_nll, huber, mae, mse, rmse
 from .softmax import entropy, log_softmax, logsumexp, softmax, softmax_naive
 
@@ -34,5 +34,5 @@ __all__ = [
     "logsumexp", "softmax", "log_softmax", "softmax_naive", "entropy",
     "nll_loss", "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
     "mae", "mse", "rmse", "huber", "gaussian_nll",
-    "hinge", "squared_hinge", "focal_loss", "multitask_loss", "l2_penalty",
+    "hinge", "squared_hinge", "focal_loss", "poisson_nll", "multitask_loss", "l2_penalty",
 ]

@@ -73,10 +73,25 @@ def require_class_scores(name: str, x) -> torch.Tensor:
     return x
 
 
+def sum_tolerance(dtype: torch.dtype, n_classes: int) -> float:
+    """How far probabilities held in ``dtype`` (or the exp of log-probabilities) may sum from 1 after rounding.
+
+    1e-4 for float32 and float64; half precision (eps ~1e-3, bfloat16 ~8e-3) rounds each of the C
+    entries, so its tolerance grows with eps and log C (weeks 02, 03).
+    """
+    eps = torch.finfo(dtype).eps if dtype.is_floating_point else 0.0
+    return max(1e-4, 2 * eps * (1 + math.log(max(n_classes, 1))))
+
+
 def require_log_probs(name: str, x: torch.Tensor, hint: str = "raw logits? apply log_softmax first") -> None:
-    """Week 03: refuse scores that are not log-probabilities (exp must sum to 1 over the last dim)."""
-    sums = torch.exp(x.detach()).sum(dim=-1)
-    if not torch.allclose(sums, torch.ones_like(sums), atol=1e-4) or (x > 1e-6).any():
+    """Week 03: refuse scores that are not log-probabilities (exp must sum to 1 over the last dim).
+
+    The sums are taken in float64 and allowed the rounding of ``x``'s dtype (:func:`sum_tolerance`),
+    so float16 and bfloat16 log-probabilities from ``log_softmax`` are accepted.
+    """
+    tol = sum_tolerance(x.dtype, x.shape[-1])
+    sums = torch.exp(x.detach().double()).sum(dim=-1)
+    if bool(((sums - 1).abs() > tol).any()) or bool((x.detach() > tol).any()):
         raise ValueError(
             f"{name} must be log-probabilities (exp({name}) sums to 1 over the classes), but the sums range from "
             f"{sums.min().item():.4g} to {sums.max().item():.4g} — {hint}"
@@ -84,11 +99,11 @@ def require_log_probs(name: str, x: torch.Tensor, hint: str = "raw logits? apply
 
 
 def require_probabilities(name: str, p: torch.Tensor) -> None:
-    """Week 03: ``p`` (..., C) must be non-negative and sum to 1 over the last dim."""
+    """Week 03: ``p`` (..., C) must be non-negative and sum to 1 over the last dim (to its dtype's rounding)."""
     if (p < 0).any():
         raise ValueError(f"{name} must hold probabilities, but it has negative entries (min {p.min().item():.4g})")
-    sums = p.detach().sum(dim=-1)
-    if not torch.allclose(sums, torch.ones_like(sums), atol=1e-4):
+    sums = p.detach().double().sum(dim=-1)
+    if bool(((sums - 1).abs() > sum_tolerance(p.dtype, p.shape[-1])).any()):
         raise ValueError(
             f"{name} must sum to 1 over the classes (last dim); sums range from "
             f"{sums.min().item():.4g} to {sums.max().item():.4g}"

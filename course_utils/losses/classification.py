@@ -32,20 +32,51 @@ def _nll_index(logp, target, weight, ignore_index: int, reduction: str):
     return reduce(loss, reduction)
 
 
+def _classes_last(name: str, scores, target):
+    """Week 03: (N, C, d1, ...) scores with class-index targets (N, d1, ...) as (M, C) and (M,), M = N·d1·…
+
+    torch puts the classes in dim 1 whenever there are more than two dimensions (sequences (N, C, L),
+    images (N, C, H, W)); every position is one sample. Returns the flattened pair and the shape that
+    reduction='none' gives back, or the inputs unchanged (and None) for (C,) and (N, C).
+    """
+    if not isinstance(scores, torch.Tensor) or scores.dim() <= 2:
+        return scores, target, None
+    require_float_tensor(name, scores)
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
+    n, c, *rest = scores.shape
+    if target.is_floating_point() and tuple(target.shape) == (n, *rest):
+        raise TypeError(f"target of shape {tuple(target.shape)} looks like class indices but has dtype "
+                        f"{target.dtype}; convert with target.long()")
+    if target.is_floating_point():  # probability targets have the scores' own shape, classes in dim 1
+        require_same_shape(name, scores, "target", target)
+        return scores.movedim(1, -1).reshape(-1, c), target.movedim(1, -1).reshape(-1, c), (n, *rest)
+    if tuple(target.shape) != (n, *rest):
+        raise ValueError(f"target must have shape {(n, *rest)} for {name} of shape {tuple(scores.shape)} (the classes "
+                         f"are dim 1, of size {c}), got {tuple(target.shape)} — classes last? use {name}.movedim(-1, 1)")
+    return scores.movedim(1, -1).reshape(-1, c), target.reshape(-1), (n, *rest)
+
+
+def _unflatten(loss: torch.Tensor, shape, reduction: str) -> torch.Tensor:
+    return loss.reshape(shape) if shape is not None and reduction == "none" else loss
+
+
 def nll_loss(log_probs: torch.Tensor, target: torch.Tensor, *, weight: torch.Tensor | None = None,
              ignore_index: int = -100, reduction: str = "mean") -> torch.Tensor:
     """Negative log-likelihood of the target classes (week 03), like ``F.nll_loss``.
 
-    ``log_probs``: (N, C) or (C,) log-probabilities, ``target``: (N,) or () class indices
-    → scalar ('mean', 'sum') or (N,) ('none'). Unlike torch, refuses raw logits.
+    ``log_probs``: (N, C) or (C,) log-probabilities, or (N, C, d1, ...) with the classes in dim 1;
+    ``target``: (N,), () or (N, d1, ...) class indices → scalar ('mean', 'sum') or the target's shape
+    ('none'). Unlike torch, refuses raw logits.
     """
+    log_probs, target, shape = _classes_last("log_probs", log_probs, target)
     require_class_scores("log_probs", log_probs)
     require_log_probs("log_probs", log_probs)
     require_reduction(reduction)
     require_class_targets(target, log_probs, ignore_index=ignore_index)
     if weight is not None:
         require_class_weight(weight, log_probs.shape[-1])
-    return _nll_index(log_probs, target, weight, ignore_index, reduction)
+    return _unflatten(_nll_index(log_probs, target, weight, ignore_index, reduction), shape, reduction)
 
 
 def _ce_index(logp, target, weight, ignore_index: int, reduction: str, eps: float):
@@ -80,9 +111,18 @@ def cross_entropy(logits: torch.Tensor, target: torch.Tensor, *, weight: torch.T
                   from_logits: bool = True) -> torch.Tensor:
     """-sum_c target_c log softmax(logits)_c per sample, then reduced (week 03), like ``F.cross_entropy``.
 
-    ``logits``: (N, C) or (C,) raw scores (log-probabilities if ``from_logits=False``);
-    ``target``: (N,) integer class indices or (N, C) probabilities → scalar, or (N,) with 'none'.
+    ``logits``: (N, C) or (C,) raw scores (log-probabilities if ``from_logits=False``), or (N, C, d1, ...)
+    with the classes in dim 1 as in torch; ``target``: (N,) / (N, d1, ...) integer class indices or
+    probabilities of the logits' shape → scalar, or one loss per sample (position) with 'none'.
     """
+    logits, target, shape = _classes_last("logits", logits, target)
+    return _unflatten(_cross_entropy(logits, target, weight, ignore_index, reduction, label_smoothing, from_logits),
+                      shape, reduction)
+
+
+def _cross_entropy(logits, target, weight, ignore_index: int, reduction: str, label_smoothing: float,
+                   from_logits: bool) -> torch.Tensor:
+    """Week 03: :func:`cross_entropy` for (C,) or (N, C) logits."""
     require_class_scores("logits", logits)
     require_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -134,11 +174,35 @@ def _apply_weight(loss: torch.Tensor, weight) -> torch.Tensor:
     return loss * weight
 
 
+class _BCEOnProbabilities(torch.autograd.Function):
+    """Week 03: per-element -[y log p + (1 - y) log(1 - p)], logs clamped at -100, with torch's backward.
+
+    The derivative (p - y) / (p (1 - p)) is divided by max(p (1 - p), 1e-12) instead, as in torch, so a
+    saturated sigmoid (p rounded to exactly 0 or 1) gives a finite gradient — and, through the sigmoid,
+    a gradient of 0 for its logit — rather than 0 · inf = NaN.
+    """
+
+    @staticmethod
+    def forward(ctx, probs, target):
+        ctx.save_for_backward(probs, target)
+        log_p = torch.clamp(torch.log(probs), min=-100.0)
+        log_1mp = torch.clamp(torch.log1p(-probs), min=-100.0)
+        return -(target * log_p + (1 - target) * log_1mp)
+
+    @staticmethod
+    def backward(ctx, grad):
+        probs, target = ctx.saved_tensors
+        d_probs = grad * (probs - target) / torch.clamp(probs * (1 - probs), min=1e-12)
+        d_target = grad * (torch.log1p(-probs) - torch.log(probs))  # as torch: not clamped
+        return d_probs, d_target
+
+
 def binary_cross_entropy(probs: torch.Tensor, target: torch.Tensor, *, weight: torch.Tensor | None = None,
                          reduction: str = "mean") -> torch.Tensor:
     """-[y log p + (1 - y) log(1 - p)] per element, logs clamped at -100 as torch does (week 03).
 
     ``probs``: (...) probabilities from a sigmoid, ``target``: same shape, in [0, 1] → reduced loss.
+    Gradients as torch's: finite where the sigmoid saturated (p exactly 0 or 1).
     """
     _require_binary("probs", probs, target)
     require_reduction(reduction)
@@ -147,10 +211,19 @@ def binary_cross_entropy(probs: torch.Tensor, target: torch.Tensor, *, weight: t
             f"probs must lie in [0, 1], got values from {probs.min().item():.4g} to {probs.max().item():.4g} — "
             "raw logits? use binary_cross_entropy_with_logits"
         )
-    log_p = torch.clamp(torch.log(probs), min=-100.0)
-    log_1mp = torch.clamp(torch.log1p(-probs), min=-100.0)
-    loss = -(target * log_p + (1 - target) * log_1mp)
+    loss = _BCEOnProbabilities.apply(probs, target)
     return reduce(_apply_weight(loss, weight), reduction)
+
+
+def _require_pos_weight(pos_weight, logits: torch.Tensor) -> None:
+    """Week 03: pos_weight is a number or (C,) along the logits' last dimension — never broadcast into a bigger loss."""
+    require_float_tensor("pos_weight", pos_weight)
+    c = logits.shape[-1] if logits.dim() else 1
+    if pos_weight.dim() > 1 or pos_weight.numel() not in (1, c):
+        raise ValueError(f"pos_weight must be one number or have shape ({c},), one weight per label along the last "
+                         f"dimension of logits {tuple(logits.shape)}; got shape {tuple(pos_weight.shape)}")
+    if (pos_weight < 0).any():
+        raise ValueError("pos_weight must be non-negative")
 
 
 def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor, *,
@@ -159,7 +232,8 @@ def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor,
     """BCE on sigmoid(logits) without forming the sigmoid: stable for any logit (week 03).
 
     Uses log(1 + e^-x) = max(-x, 0) + log1p(e^-|x|) (the log-sum-exp trick).
-    ``logits``: (...), ``target``: same shape in [0, 1]; ``pos_weight`` scales the positive term.
+    ``logits``: (...), ``target``: same shape in [0, 1]; ``pos_weight``: one number, or (C,) with one
+    weight per label of the last dimension (multi-label (N, C)), scales the positive term.
     """
     _require_binary("logits", logits, target)
     require_reduction(reduction)
@@ -169,7 +243,7 @@ def binary_cross_entropy_with_logits(logits: torch.Tensor, target: torch.Tensor,
     if pos_weight is None:
         loss = (1 - target) * logits + softplus_neg
     else:
-        require_float_tensor("pos_weight", pos_weight)
+        _require_pos_weight(pos_weight, logits)
         loss = (1 - target) * logits + (1 + (pos_weight - 1) * target) * softplus_neg
     return reduce(_apply_weight(loss, weight), reduction)
 

@@ -1,6 +1,8 @@
-"""Losses for choosing and designing, week 06: hinge, focal, multi-task, the L2 penalty."""
+"""Losses for choosing and designing, week 06: hinge, focal, Poisson, multi-task, the L2 penalty."""
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -21,8 +23,6 @@ def _require_pm1_targets(name: str, y: torch.Tensor) -> None:
         bad = y[(y != 1) & (y != -1)][0].item()
         hint = " — recode 0/1 labels with 2 * y - 1" if ((y == 0) | (y == 1)).all() else ""
         raise ValueError(f"{name} must contain only -1 and +1, found {bad:g}{hint}")
-
-
 
 
 def hinge(scores: torch.Tensor, targets: torch.Tensor, margin: float = 1.0, reduction: str = "mean") -> torch.Tensor:
@@ -65,11 +65,46 @@ def focal_loss(logits: torch.Tensor, targets: torch.Tensor, gamma: float = 2.0, 
     require_reduction(reduction)
     z = logits - logits.amax(dim=1, keepdim=True).detach()
     log_p = (z - torch.log(torch.exp(z).sum(dim=1, keepdim=True))).gather(1, targets.view(-1, 1)).squeeze(1)
-    loss = -((1.0 - torch.exp(log_p)) ** gamma) * log_p
+    # 1 - p_t as -expm1(log p_t): exact near p_t = 1. The clamp keeps (1 - p_t)^gamma differentiable where
+    # 1 - p_t is exactly 0 (a confidently correct sample): for 0 < gamma < 1 its slope there is infinite,
+    # and infinite x 0 would make the whole gradient NaN; the clamp passes a gradient of 0 instead.
+    one_minus_p = (-torch.expm1(log_p)).clamp_min(torch.finfo(log_p.dtype).tiny)
+    loss = -(one_minus_p**gamma) * log_p
     w = torch.ones_like(loss) if weight is None else weight.to(loss.dtype)[targets]
     if reduction == "mean":
         return (w * loss).sum() / w.sum()
     return reduce(w * loss, reduction)
+
+
+def poisson_nll(pred: torch.Tensor, target: torch.Tensor, *, log_input: bool = True, full: bool = False,
+                eps: float = 1e-8, reduction: str = "mean") -> torch.Tensor:
+    """Poisson negative log-likelihood of counts ``target`` given a predicted rate λ (week 06).
+
+    ``log_input=True`` (the default, as in ``torch.nn.PoissonNLLLoss``): ``pred`` is log λ, any real
+    number, and the loss is exp(pred) - target·pred. ``log_input=False``: ``pred`` is λ itself (>= 0)
+    and the loss is pred - target·log(pred + eps). The term log(target!) does not depend on the model
+    and is left out; ``full=True`` adds torch's Stirling approximation of it for counts > 1.
+    ``pred``, ``target``: same shape (...), target >= 0 → scalar, or (...) with ``reduction="none"``.
+    """
+    require_float_tensor("pred", pred)
+    require_float_tensor("target", target)
+    require_same_shape("pred", pred, "target", target)
+    require_reduction(reduction)
+    eps = require_number("eps", eps)
+    if (target < 0).any():
+        raise ValueError(f"target must hold counts >= 0, found {target.min().item():g}")
+    if log_input:
+        loss = torch.exp(pred) - target * pred
+    else:
+        if (pred < 0).any():
+            raise ValueError(f"with log_input=False, pred is a rate and must be >= 0, found {pred.min().item():g}; "
+                             "for a log-rate output (any sign) use log_input=True")
+        loss = pred - target * torch.log(pred + eps)
+    if full:
+        k = target.clamp_min(1.0)  # the term is 0 for counts 0 and 1; the clamp keeps log() finite there
+        stirling = k * torch.log(k) - k + 0.5 * torch.log(2 * math.pi * k)
+        loss = loss + torch.where(target > 1, stirling, torch.zeros_like(stirling))
+    return reduce(loss, reduction)
 
 
 def multitask_loss(species_logits: torch.Tensor, species: torch.Tensor, count_pred: torch.Tensor,

@@ -18,6 +18,16 @@ from .week03 import (
 from .week04 import huber_explorer, huber_update, outlier_explorer, outlier_update
 from .week05 import lr_explorer, lr_sweep, lr_update
 from .week06 import landscape_explorer, landscape_update
+from .week07 import (
+    draw_reliability,
+    plot_reliability_panels,
+    recalibration_explorer,
+    recalibration_update,
+    scoring_rule_explorer,
+    scoring_rule_update,
+    temperature_scan,
+    update_reliability,
+)
 
 __all__ = [
     "Explorer", "build_explorer", "float_slider",
@@ -28,4 +38,6 @@ __all__ = [
     "huber_explorer", "huber_update", "outlier_explorer", "outlier_update",
     "lr_explorer", "lr_update", "lr_sweep",
     "landscape_explorer", "landscape_update",
+    "scoring_rule_explorer", "scoring_rule_update", "recalibration_explorer", "recalibration_update", "temperature_scan",
+    "draw_reliability", "update_reliability", "plot_reliability_panels",
 ]

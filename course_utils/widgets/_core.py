@@ -12,12 +12,13 @@ The pattern (used by every week):
 * The figure is built without pyplot (``Canvas(Figure())``), so it is not shown
   a second time by the inline backend and the notebook's backend is untouched.
 * Displaying an :class:`Explorer` gives JupyterLab the live widget, gives static
-  viewers (GitHub, HTML export) a PNG of the starting state, and gives nbval a
-  stable one-line text description to compare.
+  viewers (GitHub, HTML export) a PNG of the state its sliders show (a later
+  ``set`` updates it), and gives nbval a stable one-line text description to compare.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ from matplotlib.figure import Figure
 from course_utils.plotting import course_style
 
 Redraw = Callable[[dict], None]
+# Set while the static course site is built (scripts/build_site.py): displayed explorers are registered.
+SITE_FRAMES_ENV = "COURSE_SITE_FRAMES"
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Explorer:
     canvas: Any = None
     data: dict = field(default_factory=dict)
     _blitter: Any = field(default=None, repr=False)
+    _display_id: str | None = field(default=None, repr=False)
 
     def values(self) -> dict[str, Any]:
         return {name: s.value for name, s in self.sliders.items()}
@@ -65,11 +69,30 @@ class Explorer:
         with _hold(self.sliders.values()):
             for name, value in values.items():
                 self.sliders[name].value = value
-        return self.refresh()
+        data = self.refresh()
+        if self._display_id is not None:
+            # The saved static view (PNG) must show what the saved sliders show, also after a later set().
+            from IPython.display import update_display
+
+            update_display(self._repr_mimebundle_(), raw=True, display_id=self._display_id)
+        return data
 
     def describe(self) -> str:
         parts = ", ".join(f"{n} in [{s.min:g}, {s.max:g}]" for n, s in self.sliders.items())
         return f"Explorer: {self.title} (sliders: {parts})"
+
+    def _ipython_display_(self):
+        """Display with an id, so that ``set`` can update the static view shown above."""
+        import uuid
+
+        from IPython.display import display
+
+        self._display_id = self._display_id or uuid.uuid4().hex
+        display(self._repr_mimebundle_(), raw=True, display_id=self._display_id)
+        if os.environ.get(SITE_FRAMES_ENV):  # the static site is being built: it renders this explorer's frames
+            from course_utils.site import register
+
+            register(self)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         bundle = {"text/plain": self.describe()}

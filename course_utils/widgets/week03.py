@@ -7,7 +7,7 @@ from scipy.special import logsumexp, softmax
 
 from course_utils.plotting import PALETTE, style_axes
 
-from ._core import Explorer, build_explorer, float_slider, require_index, require_logits
+from ._core import Explorer, build_explorer, float_slider, require_finite, require_index, require_logits
 
 
 def true_class_update(p: float) -> dict:
@@ -16,8 +16,11 @@ def true_class_update(p: float) -> dict:
     Returns ``p``, ``loss`` (nats), ``loss_bits``, ``dloss_dp`` (= -1/p) and ``dloss_dz``
     (= p - 1, the gradient with respect to the true class's logit, through softmax or sigmoid).
     """
-    if not (np.isfinite(p) and 0.0 < p <= 1.0):
+    p = require_finite(p, "p (probability of the true class)")
+    if not 0.0 < p <= 1.0:
         raise ValueError(f"p (probability of the true class) must lie in (0, 1], got {p}")
+    if p < np.finfo(float).tiny:  # -1/p would overflow to -inf
+        raise ValueError(f"p (probability of the true class) must be at least {np.finfo(float).tiny:.3g}, got {p}")
     loss = -np.log(p) + 0.0  # + 0.0 turns -0.0 (at p = 1) into 0.0, so the text never shows "-0.000"
     return {"p": float(p), "loss": float(loss), "loss_bits": float(loss / np.log(2.0)),
             "dloss_dp": float(-1.0 / p), "dloss_dz": float(p - 1.0)}
@@ -35,14 +38,15 @@ def true_class_explorer(*, p: float = 0.5, live: bool = True) -> Explorer:
         style_axes(ax_l, title="Cross-entropy of one sample", xlabel="p = predicted probability of the true class",
                    ylabel="loss (nats)")
         ax_l.legend(fontsize=8, loc="upper right")
-        ax_g.plot(grid, -1.0 / grid, color=PALETTE["orange"], label="d loss / d p = −1/p")
-        ax_g.plot(grid, grid - 1.0, color=PALETTE["green"], ls="--", label="d loss / d logit = p − 1")
+        ax_g.plot(grid, -1.0 / grid, color=PALETTE["orange"], label="d loss / d p = −1/p  (nats per unit of p)")
+        ax_g.plot(grid, grid - 1.0, color=PALETTE["green"], ls="--",
+                  label="d loss / d z = p − 1  (nats per unit of the logit z)")
         (dot_p,) = ax_g.plot([], [], "o", color=PALETTE["orange"])
         (dot_z,) = ax_g.plot([], [], "s", color=PALETTE["green"])
         ax_g.axhline(0, color="grey", lw=0.8)
         ax_g.set_ylim(-10.5, 0.8)
-        style_axes(ax_g, title="Its gradient", xlabel="p = predicted probability of the true class",
-                   ylabel="gradient (nats per unit)")
+        style_axes(ax_g, title="Its gradient, with respect to p and to the logit z",
+                   xlabel="p = predicted probability of the true class", ylabel="gradient (units in the legend)")
         ax_g.legend(fontsize=8, loc="lower right")
         text = ax_l.text(0.35, 0.55, "", transform=ax_l.transAxes, fontsize=9)
 
@@ -51,7 +55,7 @@ def true_class_explorer(*, p: float = 0.5, live: bool = True) -> Explorer:
             dot_p.set_data([d["p"]], [max(d["dloss_dp"], -10.4)])  # stays on the axes at tiny p
             dot_z.set_data([d["p"]], [d["dloss_dz"]])
             text.set_text(f"p = {d['p']:.2f}\nloss = {d['loss']:.3f} nats = {d['loss_bits']:.3f} bits\n"
-                          f"d/dp = {d['dloss_dp']:.2f},  d/dlogit = {d['dloss_dz']:.2f}")
+                          f"d/dp = {d['dloss_dp']:.2f},  d/dz = {d['dloss_dz']:.2f}")
 
         redraw(d)
         return redraw
@@ -70,8 +74,7 @@ def logit_gradient_update(z: float, logits, target: int, index: int) -> dict:
     base = require_logits(logits)
     target = require_index(target, base.size, "target")
     index = require_index(index, base.size, "index")
-    if not np.isfinite(z):
-        raise ValueError(f"z (the logit being moved) must be finite, got {z}")
+    z = require_finite(z, "z (the logit being moved)")
     new = base.copy()
     new[index] = z
     p = softmax(new)
@@ -86,6 +89,8 @@ def logit_gradient_curve(zs, logits, target: int, index: int) -> np.ndarray:
     """Week 03: cross-entropy (K,) when logit ``index`` of logits (C,) takes each of the K values ``zs``."""
     base = require_logits(logits)
     zs = np.asarray(zs, dtype=float).ravel()
+    if not np.all(np.isfinite(zs)):
+        raise ValueError("zs (the values of the moved logit) must all be finite")
     all_z = np.repeat(base[None, :], zs.size, axis=0)
     all_z[:, index] = zs
     return logsumexp(all_z, axis=1) - all_z[:, target]

@@ -53,9 +53,9 @@ def huber_explorer(*, delta: float = 1.0, live: bool = True) -> Explorer:
         ax_l.set_ylim(0, 0.5 * d["r"][-1] ** 2)
         ax_g.set_ylim(-d["r"][-1], d["r"][-1])
         style_axes(ax_l, title="Huber loss", xlabel="residual r = prediction − target (target units)",
-                   ylabel="loss")
+                   ylabel="loss (target units²; |r|: target units)")
         style_axes(ax_g, title="Its derivative", xlabel="residual r = prediction − target (target units)",
-                   ylabel="d loss / d r")
+                   ylabel="d loss / d r (target units)")
         ax_l.legend(loc="upper center", fontsize=8)
         ax_g.legend(loc="upper left", fontsize=8)
         text = ax_g.text(0.97, 0.03, "", transform=ax_g.transAxes, ha="right", va="bottom", fontsize=8)

@@ -58,14 +58,16 @@ def landscape_explorer(slices: Mapping[float, dict], *, scale: float | None = No
 
         ax_map, ax_cut = fig.subplots(1, 2)
         im = ax_map.imshow(d["log_loss"], origin="lower", extent=d["extent"], cmap="viridis", aspect="equal")
-        ax_map.plot([0], [0], marker="*", color=PALETTE["orange"], ms=12, ls="none", label="trained model")
+        ax_map.plot([0], [0], marker="*", color=PALETTE["orange"], ms=12, ls="none")
+        # A label beside the star, not a legend: a legend's own star inside the map reads as a second point.
+        ax_map.annotate("trained model", xy=(0, 0), xytext=(6, -12), textcoords="offset points", fontsize=8,
+                        color="white", fontweight="bold")
         cbar = fig.colorbar(im, ax=ax_map, label=f"log10({what})")
         cbar.locator, cbar.formatter = MaxNLocator(4), FormatStrFormatter("%.2f")  # narrow ranges stay legible
         cbar.update_ticks()
         style_axes(ax_map, title="Loss on a random 2-D slice", xlabel="step a along direction 1 (filter-normalised)",
                    ylabel="step b along direction 2")
         ax_map.grid(False)
-        ax_map.legend(loc="upper right", fontsize=8)
         (la,) = ax_cut.plot(d["coords"], np.log10(d["section_a"]), color=PALETTE["blue"], label="along direction 1 (b = 0)")
         (lb,) = ax_cut.plot(d["coords"], np.log10(d["section_b"]), color=PALETTE["vermillion"], ls="--",
                             label="along direction 2 (a = 0)")

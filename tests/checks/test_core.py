@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pytest
 import torch
 
@@ -116,3 +119,143 @@ def test_a_student_function_that_runs_too_long_gets_a_hint_not_a_hang():
 ])
 def test_close_is_the_one_tolerance_rule(a, b, same):
     assert close(a, b) is same
+
+
+# ---------------------------------------------------------------- the acceptance rule (checks._rules)
+from course_utils.checks import Rule, define_rule, rule  # noqa: E402
+from course_utils.checks._core import check_choices  # noqa: E402
+
+TENSOR = Rule("f", grad=True)
+
+
+def good(x):
+    return x * 2
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda x: None, "returned None — did you forget the `return`"),
+    (lambda x: (x * 2).detach().numpy(), "got a NumPy array (dtype float32)"),
+    (lambda x: float((x * 2).sum()), "got a Python float"),
+    (lambda x: (x * 2).tolist(), "got a list of 3"),
+    (lambda x: (x * 2,), "got a tuple of 1"),
+    (lambda x: "0.53", "got the string '0.53'"),
+    (lambda x: (x * 2).double(), "dtype torch.float64, expected torch.float32"),
+    (lambda x: (x * 2)[None], "expected shape (3,), got shape (1, 3)"),
+    (lambda x: (x * 2).detach(), "detached from the input"),
+    (lambda x: x.detach() * 2 + 0 * x.sum(), "gradient differs"),
+    (lambda x: x.mul_(2), "in-place operation"),
+])
+def test_a_tensor_rule_refuses_each_odd_answer_with_its_reason(answer, words):
+    """Type, shape, dtype, gradient and untouched inputs: is each odd answer refused, saying why?"""
+    with pytest.raises(CheckFailed) as info:
+        TENSOR.verify(answer, (torch.tensor([1.0, 2.0, 3.0]),), good)
+    assert words in str(info.value)
+
+
+def test_an_input_changed_in_place_without_autograd_is_named():
+    def sneaky(x):
+        with torch.no_grad():
+            x -= x.max()
+        return good(x)
+
+    with pytest.raises(CheckFailed, match="changed its input `x` in place"):
+        Rule("f").verify(sneaky, (torch.tensor([1.0, 2.0]),), good)
+
+
+def test_a_right_answer_by_another_route_passes_and_is_returned():
+    got = TENSOR.verify(lambda x: x + x, (torch.tensor([1.0, 2.0]),), good)
+    assert torch.equal(got.detach(), torch.tensor([2.0, 4.0])) and got.requires_grad
+
+
+def test_a_rule_with_a_dtype_refuses_int32_and_bool_class_indices():
+    r = Rule("classes", dtype=torch.long)
+    r.verify(lambda x: x.argmax(1), (torch.eye(3),), torch.tensor([0, 1, 2]))
+    for wrong, words in ((lambda x: x.argmax(1).int(), "torch.int32, expected torch.int64"),
+                         (lambda x: x.argmax(1) > 0, "torch.bool")):
+        with pytest.raises(CheckFailed, match=words):
+            r.verify(wrong, (torch.eye(3),), torch.tensor([0, 1, 2]))
+
+
+@pytest.mark.parametrize("value, words", [
+    (torch.tensor(0.5), "got a 0-dim tensor"),
+    (np.float32(0.5), "got a NumPy float32"),
+    ("0.5", "got the string '0.5'"),
+    (True, "got a Python bool"),
+    ([0.5], "got a list of 1"),
+])
+def test_a_float_rule_wants_a_python_float(value, words):
+    r = Rule("mean", returns="float")
+    r.accept(0.5, 0.5)
+    r.accept(np.float64(0.5), 0.5)  # a float subclass
+    with pytest.raises(CheckFailed, match=re.escape(words)):
+        r.accept(value, 0.5)
+
+
+def test_a_tuple_rule_names_the_part_that_is_wrong():
+    r = Rule("evaluate", returns=("float", "float"), parts=("the mean loss", "the accuracy"))
+    r.accept((0.3, 0.9), (0.3, 0.9))
+    for got, words in (([0.3, 0.9], "expected a tuple of 2 (the mean loss, the accuracy), got a list"),
+                       ((0.3, None), "got None for the accuracy"),
+                       ((torch.tensor(0.3), 0.9), "a Python float for the mean loss"),
+                       ((0.3, 0.5), "for the accuracy")):
+        with pytest.raises(CheckFailed, match=re.escape(words)):
+            r.accept(got, (0.3, 0.9))
+
+
+def test_rules_are_found_by_name_and_a_clash_is_refused():
+    r = define_rule("test_core_example", returns="float")
+    assert rule("test_core_example") is r and define_rule("test_core_example", returns="float") == r
+    with pytest.raises(ValueError, match="different acceptance rules"):
+        define_rule("test_core_example", returns="tensor")
+    with pytest.raises(KeyError, match="no acceptance rule"):
+        rule("no_such_exercise")
+
+
+def test_check_function_with_a_rule_checks_values_before_gradients():
+    """A wrong formula must be named by its values on a later case, not by its gradient on the first."""
+    def diagnose(got, case, expected):
+        return "named by the values"
+
+    cases = [Case("equal at 0", (torch.tensor([0.0]),)), Case("differs", (torch.tensor([2.0]),))]
+    with pytest.raises(CheckFailed, match="named by the values"):
+        check_function(lambda x: x.detach() * 0 + torch.sigmoid(-x) * 0 + 0.5 + 0 * x, torch.sigmoid, cases,
+                       diagnose=diagnose, rule=Rule("s", grad=True))
+
+
+def test_a_student_timeout_inside_a_rule_is_a_hint():
+    def slow(x):
+        while True:
+            pass
+
+    with pytest.raises(CheckFailed, match="took longer than 0.2 s"):
+        Rule("slow", time_limit=0.2).verify(slow, (torch.ones(1),), good)
+
+
+def test_the_time_limit_leaves_an_enclosing_timer_running():
+    """Regression: the check's alarm used to cancel an outer timer (a test runner's timeout, an outer limit)."""
+    import signal
+
+    fired = []
+    old = signal.signal(signal.SIGALRM, lambda *a: fired.append(1))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        call_student(lambda: None, name="quick", time_limit=5)
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_choice_tables_refuse_a_task_that_is_not_asked():
+    """Regression: an extra key passed the visible check while `answers == {...}` in the hidden tests failed."""
+    key = {"a": "x", "b": "y"}
+    check_choices({"a": "x", "b": "y"}, key, ["x", "y"], {}, what="answers")
+    with pytest.raises(CheckFailed, match="'c' that is not one of the tasks"):
+        check_choices({"a": "x", "b": "y", "c": "x"}, key, ["x", "y"], {}, what="answers")
+
+
+@pytest.mark.parametrize("value", [np.array(["x", "y"]), ["x"], {"x"}, None, torch.tensor([1, 2])])
+def test_choice_tables_refuse_odd_values_with_a_hint_not_a_crash(value):
+    """Regression: a NumPy array of choices raised 'truth value of an array is ambiguous'."""
+    with pytest.raises(CheckFailed, match="not one of the choices"):
+        check_choices({"a": value, "b": "y"}, {"a": "x", "b": "y"}, ["x", "y"], {}, what="answers")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -58,7 +59,7 @@ def test_sigmoid_check_passes_a_correct_one(capsys):
     (lambda z: torch.exp(z) / (1 + torch.exp(z)), "overflows"),
     (lambda z: torch.exp(z) / torch.exp(z).sum(), "softmax"),
     (lambda z: None, "return"),
-    (lambda z: z.tolist(), "expected a tensor"),
+    (lambda z: z.tolist(), "expected a torch tensor"),
 ])
 def test_sigmoid_hint_names_the_mistake(wrong, words):
     with pytest.raises(CheckFailed, match=re.escape(words)):
@@ -162,3 +163,107 @@ def test_two_head_stub_says_not_implemented():
     with pytest.raises(CheckFailed, match="not implemented"):
         checks.check_two_head_model(Stub)
 
+
+
+# ---------------------------------------------------------------- odd answers: the rule the hidden tests share
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda z: 1 / (1 + torch.exp(-z.double())), "dtype torch.float64, expected torch.float32"),
+    (lambda z: torch.sigmoid(z).detach(), "detached"),
+    (lambda z: torch.from_numpy(torch.sigmoid(z).detach().numpy().copy()), "detached"),
+    (lambda z: z.neg_().exp_().add_(1).reciprocal_(), "in-place"),
+])
+def test_sigmoid_odd_answers_are_refused(answer, words):
+    """Regression: a float64, detached or input-overwriting sigmoid passed the visible check."""
+    with pytest.raises(CheckFailed, match=words):
+        checks.check_sigmoid(answer)
+
+
+def test_sigmoid_by_another_route_passes():
+    checks.check_sigmoid(lambda z: 0.5 * (1 + torch.tanh(z / 2)))
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda logits, threshold=0.5: torch.sigmoid(logits) >= threshold, "torch.bool"),
+    (lambda logits, threshold=0.5: (torch.sigmoid(logits) >= threshold).int(), "torch.int32"),
+    (lambda logits, threshold=0.5: (torch.sigmoid(logits) >= threshold).long().numpy(), "NumPy array"),
+])
+def test_predict_binary_wants_long_predictions(answer, words):
+    """Regression: bool and int32 predictions passed although the exercise asks for torch.long."""
+    with pytest.raises(CheckFailed, match=words):
+        checks.check_predict_binary(answer)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda logits: logits.argmax(dim=1).int(), "torch.int32"),
+    (lambda logits: logits.max(dim=1), "got a tuple (max) of 2"),
+    (lambda logits: logits.argmax(dim=1).tolist(), "got a list"),
+])
+def test_logits_to_classes_odd_answers(answer, words):
+    with pytest.raises(CheckFailed, match=re.escape(words)):
+        checks.check_logits_to_classes(answer)
+
+
+def test_output_choices_refuse_an_array_and_an_extra_task_with_a_hint():
+    """Regression: a NumPy array crashed the check; an extra key passed it while the hidden test failed."""
+    with pytest.raises(CheckFailed, match="not one of the choices"):
+        checks.check_output_choices(dict(RIGHT, leaf_diseased=np.array(["C logits", "1 linear output"])))
+    with pytest.raises(CheckFailed, match="not one of the tasks"):
+        checks.check_output_choices(dict(RIGHT, extra="C logits"))
+
+
+class SequentialHeads(nn.Module):
+    def __init__(self, n_features, n_hidden, n_species, *, bias=True, trunk_act=nn.ReLU):
+        super().__init__()
+        self.trunk = nn.Sequential(nn.Linear(n_features, n_hidden), trunk_act())
+        self.species_head = nn.Sequential(nn.Linear(n_hidden, n_species, bias=bias))
+        self.height_head = nn.Sequential(nn.Linear(n_hidden, 1, bias=bias))
+
+    def forward(self, x):
+        h = self.trunk(x)
+        return self.species_head(h), self.height_head(h).squeeze(-1)
+
+
+def test_two_head_heads_wrapped_in_sequential_pass():
+    """Regression: a right model whose heads are nn.Sequential(nn.Linear) crashed the check (no .weight)."""
+    checks.check_two_head_model(SequentialHeads)
+
+
+@pytest.mark.parametrize("model, words", [
+    (lambda *a: SequentialHeads(*a, bias=False), "has no bias"),  # used to crash on bias.copy_
+    (SequentialHeads(4, 8, 3), "pass the class itself"),  # used to say "forward() takes 2 positional arguments"
+    (lambda *a: SequentialHeads(*a).double(), "keep the model in float32"),
+    (lambda *a: SequentialHeads(*a, trunk_act=nn.Tanh), "nn.Linear followed by nn.ReLU"),
+    (lambda *a: 42, "should build an nn.Module"),
+])
+def test_two_head_odd_models_get_a_hint(model, words):
+    with pytest.raises(CheckFailed, match=re.escape(words)):
+        checks.check_two_head_model(model)
+
+
+def test_two_head_forward_returning_a_list_or_dict_is_refused():
+    class ListNet(SequentialHeads):
+        def forward(self, x):
+            return list(super().forward(x))
+
+    class DictNet(SequentialHeads):
+        def forward(self, x):
+            logits, height = super().forward(x)
+            return {"species": logits, "height": height}
+
+    for net, words in ((ListNet, "got a list of 2"), (DictNet, "got a dict of 2")):
+        with pytest.raises(CheckFailed, match=words):
+            checks.check_two_head_model(net)
+
+
+def test_two_head_helpers_are_the_hidden_tests_rule():
+    """The hidden tests call two_head_forward on other sizes: a right model passes, a hard-coded one does not."""
+    checks.two_head_forward(SequentialHeads(6, 16, 4), torch.randn(9, 6), 16, 4)
+
+    class Fixed(SequentialHeads):
+        def __init__(self, n_features, n_hidden, n_species):
+            super().__init__(4, 8, 3)
+
+    with pytest.raises(CheckFailed, match="build the layers from the arguments"):
+        checks.two_head_forward(Fixed(6, 16, 4), torch.randn(9, 6), 16, 4)

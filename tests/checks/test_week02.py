@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -192,12 +193,24 @@ def test_too_peaked_and_too_flat_hints():
 
 
 def test_non_number_and_non_positive_temperatures_are_refused():
-    assert "must return a number" in hint_of(check_temperature_for, lambda z, t: "1.0")
+    assert "expected a Python float, got the string '1.0'" in hint_of(check_temperature_for, lambda z, t: "1.0")
     assert "positive and finite" in hint_of(check_temperature_for, lambda z, t: -1.0)
 
 
-def test_tensor_temperature_is_accepted():
-    check_temperature_for(lambda z, t: torch.tensor(good_temperature_for(z, t)))
+@pytest.mark.parametrize("wrap, words", [
+    (torch.tensor, "got a 0-dim tensor"),
+    (lambda T: torch.tensor([T]), "got a tensor of shape (1,)"),
+    (np.float32, "got a NumPy float32"),
+    (lambda T: [T], "got a list of 1"),
+])
+def test_a_temperature_that_is_not_a_python_float_is_refused_as_the_hidden_tests_do(wrap, words):
+    """A Python float is asked for: a right T as a tensor or np.float32 gets the type and how to convert it."""
+    msg = hint_of(check_temperature_for, lambda z, t: wrap(good_temperature_for(z, t)))
+    assert words in msg and "Hint: return a plain Python float" in msg or "list" in words
+
+
+def test_a_numpy_float64_temperature_is_a_float():
+    check_temperature_for(lambda z, t: np.float64(good_temperature_for(z, t)))
 
 
 # --------------------------------------------------------------------------- hints added with the stricter checks
@@ -317,11 +330,6 @@ def test_raw_exp_without_max_or_sum_is_named():
         check_softmax_vector(torch.exp)
 
 
-def test_one_element_tensor_temperature_is_accepted():
-    """Is a temperature returned as a (1,)-shaped tensor accepted like a float?"""
-    check_temperature_for(lambda z, t: torch.tensor([good_temperature_for(z, t)]))
-
-
 def logsumexp_max_without_keepdim(x, dim):
     m = x.amax(dim)
     return m + torch.log(torch.exp(x - m).sum(dim))
@@ -331,3 +339,52 @@ def test_logsumexp_shape_error_gets_the_keepdim_hint():
     """Does a max taken without keepdim (a shape error on batches) come with the keepdim hint?"""
     with pytest.raises(CheckFailed, match="keepdim=True"):
         check_logsumexp(logsumexp_max_without_keepdim)
+
+
+# --------------------------------------------------------------------------- odd answers (the rule shared with the hidden tests)
+@pytest.mark.parametrize("check", [check_logsumexp, check_log_softmax, check_softmax_batch])
+def test_a_missing_return_is_told_as_such_not_as_an_overflow(check):
+    """Regression: `return` forgotten in logsumexp/log_softmax was told 'exp overflows'."""
+    msg = hint_of(check, lambda x, dim: None)
+    assert "returned None — did you forget the `return` statement?" in msg and "overflow" not in msg
+
+
+def test_a_numpy_softmax_is_told_it_is_numpy_not_a_dtype_mismatch():
+    """Regression: a NumPy array was told 'dtype float64, expected torch.float64'."""
+    def numpy_softmax(x):
+        e = np.exp(x.detach().numpy() - x.detach().numpy().max())
+        return e / e.sum()
+
+    msg = hint_of(check_softmax_vector, numpy_softmax)
+    assert "got a NumPy array (dtype float32)" in msg and "stay in torch" in msg and "expected torch" not in msg
+
+
+def softmax_vector_in_place(x):
+    with torch.no_grad():
+        x -= x.max()  # the right probabilities, and a changed x for the caller
+    e = torch.exp(x)
+    return e / e.sum()
+
+
+@pytest.mark.parametrize("check, answer, words", [
+    (check_softmax_vector, softmax_vector_in_place, "changed its input `x` in place"),
+    (check_softmax_vector, lambda x: good_softmax_vector(x.double()), "dtype torch.float64, expected torch.float32"),
+    (check_softmax_vector, lambda x: good_softmax_vector(x).detach(), "detached"),
+    (check_softmax_batch, lambda x, dim: good_softmax(x, dim).tolist(), "got a list"),
+    (check_logsumexp, lambda x, dim: good_logsumexp(x, dim).detach(), "detached"),
+    (check_log_softmax, lambda x, dim: (good_log_softmax(x, dim),), "got a tuple of 1"),
+])
+def test_odd_answers_are_refused_as_the_hidden_tests_refuse_them(check, answer, words):
+    """Regression: in-place, float64, detached and wrapped answers passed the visible checks."""
+    assert words in hint_of(check, answer)
+
+
+@pytest.mark.parametrize("check, answer", [
+    (check_softmax_vector, lambda x: torch.softmax(x, 0)),
+    (check_softmax_batch, lambda x, dim: torch.exp(good_log_softmax(x, dim))),
+    (check_logsumexp, lambda x, dim: torch.logsumexp(x, dim)),
+    (check_log_softmax, lambda x, dim: torch.log_softmax(x, dim)),
+])
+def test_right_answers_by_another_route_pass(check, answer, capsys):
+    check(answer)
+    assert capsys.readouterr().out.startswith("✔")

@@ -1,5 +1,8 @@
 """Do the week-05 checks pass right answers, and name the likely mistake in wrong ones?"""
 
+import re
+
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -61,7 +64,7 @@ def test_train_one_epoch_check_passes_a_correct_solution(capsys):
         ({"train_mode": False}, "model.train()"),
         ({"returns": "last"}, "last batch"),
         ({"returns": "unweighted"}, "weight each batch loss by its size"),
-        ({"returns": "tensor"}, "plain float"),
+        ({"returns": "tensor"}, "plain Python float"),
     ],
 )
 def test_train_one_epoch_check_names_the_mistake(mistake, hint):
@@ -208,3 +211,79 @@ def test_digits_model_check_passes_a_good_model_and_rejects_a_weak_one():
         check_digits_model(lambda tr, va: nn.Linear(64, 3))
     with pytest.raises(CheckFailed, match="budget"):
         check_digits_model(good, time_budget_s=0.0)
+
+
+# --------------------------------------------------------------------------- odd returns get hints, never tracebacks
+@pytest.mark.parametrize("wrap, words", [
+    (lambda v: (v,), "got a tuple of 1"),
+    (lambda v: [v], "got a list of 1"),
+    (lambda v: {"loss": v}, "got a dict of 1"),
+    (lambda v: str(v), "got the string"),
+    (lambda v: np.float32(v), "got a NumPy float32"),
+])
+def test_train_one_epoch_odd_returns_get_a_hint(wrap, words):
+    """Regression: a tuple, list or dict crashed the check with float()'s TypeError; str and np.float32 passed."""
+    right = make_train()
+    with pytest.raises(CheckFailed, match=words):
+        check_train_one_epoch(lambda *a: wrap(right(*a)))
+
+
+@pytest.mark.parametrize("wrap, words", [
+    (lambda r: (r[0], None), "got None for the accuracy"),
+    (lambda r: (None, r[1]), "got None for the mean loss"),
+    (lambda r: list(r), "got a list of 2"),
+    (lambda r: (r[0], torch.tensor(r[1])), "a Python float for the accuracy"),
+    (lambda r: (np.float32(r[0]), r[1]), "NumPy float32"),
+])
+def test_evaluate_odd_returns_get_a_hint(wrap, words):
+    """Regression: (loss, None) crashed the check; NumPy numbers passed it."""
+    right = make_evaluate()
+    with pytest.raises(CheckFailed, match=re.escape(words)):
+        check_evaluate(lambda *a: wrap(right(*a)))
+
+
+@pytest.mark.parametrize("wrap, words", [
+    (lambda r: (r[0], None), "got None for the accuracy"),
+    (lambda r: (None, r[1]), "got None for the epoch losses"),
+    (lambda r: (torch.tensor(r[0]), r[1]), "a list of Python floats for the epoch losses, got a tensor"),
+    (lambda r: [r[0], r[1]], "got a list of 2"),
+])
+def test_fixed_train_odd_returns_get_a_hint(wrap, words):
+    """Regression: a tuple holding None crashed the check (float(None), iterating None)."""
+    def fixed(model, train_loader, val_loader, epochs, lr):
+        return wrap(train_variant(model, train_loader, val_loader, epochs, lr))
+
+    with pytest.raises(CheckFailed, match=re.escape(words)):
+        check_fixed_train(fixed)
+
+
+class TupleForward(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(64, 10)
+
+    def forward(self, x):
+        logits = self.net(x)
+        return logits, logits.softmax(1)
+
+
+@pytest.mark.parametrize("model, words", [
+    (lambda: nn.Linear(64, 10).double(), "keep the model in float32"),  # used to crash: float vs double
+    (TupleForward, "no tuple of extra values"),  # used to crash: tuple has no .shape
+    (lambda: nn.Sequential(nn.Flatten()), "without parameters"),  # used to crash: StopIteration
+    (lambda: (nn.Linear(64, 10), 0.97), "expected an nn.Module, got a tuple of 2"),
+])
+def test_digits_model_odd_models_get_a_hint(model, words):
+    with pytest.raises(CheckFailed, match=re.escape(words)):
+        check_digits_model(lambda tr, va: model())
+
+
+def test_evaluate_without_no_grad_is_refused_by_the_shared_rule():
+    """The hidden tests use the same Spy rule: a forward with gradients on is refused there too."""
+    from course_utils.checks.week05 import Spy, require_eval_forward
+
+    spy = Spy(nn.Linear(4, 3))
+    spy.train()
+    make_evaluate(no_grad=False)(spy, nn.CrossEntropyLoss(), [(torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1]))])
+    with pytest.raises(CheckFailed, match="torch.no_grad"):
+        require_eval_forward(spy, "evaluate")

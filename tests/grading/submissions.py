@@ -13,13 +13,18 @@ WEEK = "week01"
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.M)
 
 
-def released():
-    return nbformat.read(ROOT / "exercises" / WEEK / f"{WEEK}_exercises.ipynb", as_version=4)
+def weeks() -> list[str]:
+    """Every week with an exercise set."""
+    return sorted(p.name for p in (ROOT / "solutions").glob("week[0-9][0-9]") if p.is_dir())
 
 
-def solved() -> dict[str, str]:
+def released(week: str = WEEK):
+    return nbformat.read(ROOT / "exercises" / week / f"{week}_exercises.ipynb", as_version=4)
+
+
+def solved(week: str = WEEK) -> dict[str, str]:
     """grade_id -> what a student who solved the exercise would have in the answer cell."""
-    src = nbformat.read(ROOT / "solutions" / WEEK / f"{WEEK}_exercises.ipynb", as_version=4)
+    src = nbformat.read(ROOT / "solutions" / week / f"{week}_exercises.ipynb", as_version=4)
     return {c.metadata["nbgrader"]["grade_id"]: MARKER.sub("", c.source) for c in src.cells
             if c.metadata.get("nbgrader", {}).get("solution")}
 
@@ -28,10 +33,10 @@ def cell(nb, grade_id: str):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
-def honest(answers: dict[str, str] | None = None):
+def honest(answers: dict[str, str] | None = None, week: str = WEEK):
     """The released notebook with every answer cell solved, except those given in ``answers``."""
-    nb = released()
-    code = solved()
+    nb = released(week)
+    code = solved(week)
     code.update(answers or {})
     for gid, source in code.items():
         cell(nb, gid).source = source

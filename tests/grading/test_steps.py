@@ -7,10 +7,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_output
 
 from course_utils.grading.config import load_config
-from course_utils.grading.pipeline import restore_gradebook, setup, snapshot_gradebook
-from course_utils.grading.prepare import GUARD, answered, prepare, read_notebook
-from course_utils.grading.score import mark_unfinished, no_partial_credit, unguard
-from tests.grading.submissions import ROOT, cell, deleted_and_edited_tests, honest, stripped
+from course_utils.grading.context import GUARD_PREFIX, METADATA_KEY, TRAILER, add_guard, guard_line, remove_guard
+from course_utils.grading.pipeline import Verdict, prepare_one, restore_gradebook, setup, snapshot_gradebook
+from course_utils.grading.prepare import answered, prepare, read_notebook
+from course_utils.grading.score import mark_unfinished, no_partial_credit, runtime_flags, unguard
+from tests.grading.submissions import ROOT, cell, deleted_and_edited_tests, honest, stripped, write
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def test_honest_notebook_keeps_its_order_and_gets_guarded(ctx):
     nb = prepare(honest(), ctx, "s1", problems)
     assert ids(nb) == ctx.ids and not problems
     graded = [c for c in nb.cells if c.metadata["nbgrader"].get("grade")]
-    assert graded and all(c.source.startswith(GUARD) for c in graded)
+    assert graded and all(c.source.startswith(guard_line(ctx)) and c.source.endswith(TRAILER) for c in graded)
     assert all("### BEGIN HIDDEN TESTS" in c.source for c in graded)  # the hidden tests are back for grading
 
 
@@ -76,7 +77,8 @@ def test_unreadable_files_give_a_reason(tmp_path, text):
 
 def test_cells_that_did_not_finish_score_zero():
     """A silenced traceback (status error, no error output) and a cell that never ran both get an error."""
-    silenced, never, fine = (new_code_cell(GUARD + "x"), new_code_cell("y"), new_code_cell("z"))
+    silenced, never, fine = (new_code_cell(GUARD_PREFIX + "globals(), {})  # grader\nx\n" + TRAILER),
+                             new_code_cell("y"), new_code_cell("z"))
     for c, status in ((silenced, "error"), (fine, "ok")):
         c.metadata["course_grading"] = {"status": status}
     for c in (silenced, never, fine):
@@ -113,3 +115,68 @@ def test_gradebook_restored_after_tampering(tmp_path):
     db.write_bytes(b"tampered")
     assert not restore_gradebook(f"sqlite:///{db}", snap)
     assert db.read_bytes() == b"original"
+
+
+def test_guard_add_and_remove_give_back_the_source_exactly(ctx):
+    nb = honest()
+    before = [c.source for c in nb.cells]
+    add_guard(nb, ctx)
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert all(GUARD_PREFIX in c.source and TRAILER in c.source for c in tests)
+    assert "'F'" not in guard_line(ctx) and "'torch': 'torch'" in guard_line(ctx)  # week 01 imports torch, not F
+    remove_guard(nb)
+    assert [c.source for c in nb.cells] == before
+    trailing = new_code_cell("assert True\n")
+    trailing.metadata["nbgrader"] = {"grade": True, "grade_id": "t", "points": 1}
+    one = nbformat.v4.new_notebook(cells=[trailing])
+    add_guard(one, ctx)
+    remove_guard(one)
+    assert one.cells[0].source == "assert True\n"
+
+
+def test_a_handed_in_reply_status_is_ignored(ctx):
+    """A hand-in whose test cells claim status 'ok' (the grader's own metadata) must not keep that claim."""
+    nb = honest()
+    for c in nb.cells:
+        c.metadata[METADATA_KEY] = {"status": "ok"}
+    nb.metadata[METADATA_KEY] = {"aborted": "nothing"}
+    problems = []
+    nb = prepare(nb, ctx, "s6", problems)
+    assert not any(METADATA_KEY in c.metadata for c in nb.cells) and METADATA_KEY not in nb.metadata
+    assert any("carried the grader's" in p for p in problems)
+    mark_unfinished(nb, [])  # nothing ran: every test cell must now show an error
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert all(any(o.output_type == "error" for o in c.outputs) for c in tests)
+
+
+def test_prepare_one_only_prepares(ctx, tmp_path):
+    """A readable hand-in gives the notebook to run; an unreadable one a Verdict; the gradebook gets no row."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from course_utils.grading.collect import Submission
+
+    good = prepare_one(Submission("prep_good", write(honest(), tmp_path / "a.ipynb")), ctx, [])
+    (tmp_path / "b.ipynb").write_text("not a notebook")
+    bad = prepare_one(Submission("prep_bad", tmp_path / "b.ipynb"), ctx, [])
+    assert answered(good, ctx)
+    assert isinstance(bad, Verdict) and bad.reasons[0].startswith("not a readable notebook")
+    with Gradebook(ctx.db_url) as gb:
+        for student in ("prep_good", "prep_bad"):
+            with pytest.raises(MissingEntry):
+                gb.find_student(student)
+
+
+def test_runtime_flags_come_from_the_guard_and_its_display_is_removed():
+    restored = new_output("display_data", data={"application/vnd.course-grader.restored+json":
+                                                {"restored": ["torch.allclose"]}, "text/plain": ""})
+    integrity = new_output("error", ename="IntegrityError", evalue="library functions were replaced: math.isclose",
+                           traceback=[])
+    c1, c2 = new_code_cell("a"), new_code_cell("b")
+    c1.outputs, c2.outputs = [restored, new_output("stream", name="stdout", text="ok\n")], [integrity]
+    for c, gid in ((c1, "t1"), (c2, "t2")):
+        c.metadata["nbgrader"] = {"grade": True, "grade_id": gid, "points": 1}
+    nb = nbformat.v4.new_notebook(cells=[c1, c2])
+    flags = runtime_flags(nb)
+    assert flags == ["t1: student code had replaced torch.allclose (put back before the test)",
+                     "t2: library functions were replaced: math.isclose"]
+    assert [o.output_type for o in c1.outputs] == ["stream"] and c2.outputs == [integrity]

@@ -313,8 +313,8 @@ def test_shape_mismatch_names_both_arguments():
         binary_cross_entropy_with_logits(torch.zeros(4, 1), torch.zeros(4))
     with pytest.raises(ValueError, match="log_q and p must have the same shape"):
         kl_div(torch.log_softmax(logits, 1), probs[:3])
-    with pytest.raises(ValueError, match=r"logits must have shape \(C,\).*\(N, C\)"):
-        cross_entropy(torch.zeros(2, 3, 4), torch.zeros(2, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"target must have shape \(2, 4\).*classes are dim 1.*movedim"):
+        cross_entropy(torch.zeros(2, 3, 4), torch.zeros(2, 3, dtype=torch.long))  # classes last: (N, L, C)
 
 
 def test_probabilities_not_summing_to_one_name_the_argument():
@@ -357,3 +357,114 @@ def test_other_bad_inputs_have_clear_messages():
         binary_cross_entropy_with_logits(torch.zeros(3), torch.zeros(3), weight=torch.ones(4))
     with pytest.raises(TypeError, match="torch.long tensor of class indices"):
         nll_loss(torch.log_softmax(logits, 1), target.double())
+
+
+# --------------------------------------------------------------------------- the class dimension: (N, C, d1, ...)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_on_sequences_and_images_matches_torch(reduction, smoothing, weighted):
+    """(N, C, L) and (N, C, H, W) logits with (N, L) / (N, H, W) targets and padding, as torch reads them."""
+    g = torch.Generator().manual_seed(20)
+    for shape in ((3, 4, 6), (2, 4, 3, 5)):
+        logits = 3 * torch.randn(*shape, generator=g, dtype=torch.float64)
+        target = torch.randint(0, 4, (shape[0], *shape[2:]), generator=g)
+        target[0, -2:] = -100  # padding
+        w = torch.rand(4, generator=g, dtype=torch.float64) + 0.1 if weighted else None
+        kw = dict(reduction=reduction, label_smoothing=smoothing, weight=w)
+        assert_same_value_and_grad(lambda x: cross_entropy(x, target, **kw),  # noqa: B023
+                                   lambda x: F.cross_entropy(x, target, **kw), logits)  # noqa: B023
+        logp = torch.log_softmax(logits, dim=1)
+        assert_same_value_and_grad(lambda x: nll_loss(x, target, weight=w, reduction=reduction),  # noqa: B023
+                                   lambda x: F.nll_loss(x, target, weight=w, reduction=reduction), logp)  # noqa: B023
+
+
+def test_cross_entropy_on_sequences_equals_flattening_the_positions():
+    """Every position of (N, C, L) is one sample: the same as (N·L, C) logits with the classes last."""
+    g = torch.Generator().manual_seed(21)
+    logits = torch.randn(2, 3, 7, generator=g, dtype=torch.float64)
+    target = torch.randint(0, 3, (2, 7), generator=g)
+    target[1, 4:] = -100
+    flat = cross_entropy(logits.permute(0, 2, 1).reshape(-1, 3), target.reshape(-1))
+    torch.testing.assert_close(cross_entropy(logits, target), flat, **TOL)
+    per_position = cross_entropy(logits, target, reduction="none")
+    assert per_position.shape == (2, 7) and (per_position[1, 4:] == 0).all()
+
+
+def test_cross_entropy_probability_targets_with_classes_in_dim_1_match_torch():
+    g = torch.Generator().manual_seed(22)
+    logits = torch.randn(2, 3, 5, generator=g, dtype=torch.float64)
+    probs = torch.softmax(torch.randn(2, 3, 5, generator=g, dtype=torch.float64), dim=1)
+    for red in REDUCTIONS:
+        assert_same_value_and_grad(lambda x: cross_entropy(x, probs, reduction=red),  # noqa: B023
+                                   lambda x: F.cross_entropy(x, probs, reduction=red), logits)  # noqa: B023
+
+
+def test_sequence_inputs_with_bad_targets_get_clear_errors():
+    logits = torch.zeros(2, 3, 5)
+    with pytest.raises(TypeError, match=r"looks like class indices.*target.long\(\)"):
+        cross_entropy(logits, torch.zeros(2, 5))
+    with pytest.raises(IndexError, match=r"target must hold class indices in \[0, 2\]"):
+        cross_entropy(logits, torch.full((2, 5), 3))
+    with pytest.raises(TypeError, match="logits must be a floating-point tensor"):
+        cross_entropy(torch.zeros(2, 3, 5, dtype=torch.long), torch.zeros(2, 5, dtype=torch.long))
+
+
+# --------------------------------------------------------------------------- saturated sigmoid, pos_weight shape
+@pytest.mark.parametrize("logit,label", [(17.0, 0.0), (20.0, 0.0), (40.0, 0.0), (-110.0, 1.0), (-104.0, 0.0),
+                                         (110.0, 1.0)])
+def test_bce_on_a_saturated_sigmoid_gives_torchs_finite_gradient_not_nan(logit, label):
+    """In float32 sigmoid(17) rounds to 1 and sigmoid(-104) to 0: the logit's gradient is torch's 0, never NaN."""
+    grads = []
+    for fn in (binary_cross_entropy, F.binary_cross_entropy):
+        x = torch.tensor([logit, 0.3], requires_grad=True)
+        p = torch.sigmoid(x)
+        p.retain_grad()
+        fn(p, torch.tensor([label, 1.0])).backward()
+        grads.append((x.grad, p.grad))
+    (ours_x, ours_p), (torch_x, torch_p) = grads
+    assert torch.isfinite(ours_x).all() and torch.isfinite(ours_p).all()
+    torch.testing.assert_close(ours_x, torch_x)
+    torch.testing.assert_close(ours_p, torch_p)
+
+
+def test_bce_gradients_at_probabilities_0_and_1_equal_torchs_for_both_arguments():
+    p = torch.tensor([0.0, 1.0, 0.0, 1.0, 1e-50, 1e-13, 0.4], dtype=torch.float64)
+    y = torch.tensor([1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.25], dtype=torch.float64)
+    assert_same_value_and_grad(lambda a, b: binary_cross_entropy(a, b, reduction="none"),
+                               lambda a, b: F.binary_cross_entropy(a, b, reduction="none"), p, y)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(-120, 120, allow_nan=False, width=32), min_size=1, max_size=8), st.data())
+def test_bce_through_a_float32_sigmoid_equals_torch_in_value_and_gradient(xs, data):
+    y = torch.tensor(data.draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=len(xs), max_size=len(xs))))
+    assert_same_value_and_grad(lambda x: binary_cross_entropy(torch.sigmoid(x), y, reduction="none"),
+                               lambda x: F.binary_cross_entropy(torch.sigmoid(x), y, reduction="none"),
+                               torch.tensor(xs))
+
+
+@pytest.mark.parametrize("logit_shape,pw_shape", [((4,), (4, 1)), ((3, 5), (3,)), ((3, 5), (3, 5)), ((3, 5), (1, 5)),
+                                                  ((3, 5), (2,))])
+def test_pos_weight_of_the_wrong_shape_is_refused_not_broadcast(logit_shape, pw_shape):
+    """A (4, 1) pos_weight for 4 logits would broadcast the loss to (4, 4); only a number or (C,) is taken."""
+    with pytest.raises(ValueError, match=r"pos_weight must be one number or have shape \(\d+,\)"):
+        binary_cross_entropy_with_logits(torch.zeros(logit_shape), torch.zeros(logit_shape),
+                                         pos_weight=torch.ones(pw_shape))
+
+
+@pytest.mark.parametrize("pw_shape", [(), (1,), (5,)])
+def test_pos_weight_as_a_number_or_one_per_label_matches_torch(pw_shape):
+    g = torch.Generator().manual_seed(23)
+    x = 3 * torch.randn(4, 5, generator=g, dtype=torch.float64)
+    y = (torch.rand(4, 5, generator=g) > 0.7).double()
+    pw = torch.rand(pw_shape, generator=g, dtype=torch.float64) * 4
+    for red in REDUCTIONS:
+        assert_same_value_and_grad(lambda a: binary_cross_entropy_with_logits(a, y, pos_weight=pw, reduction=red),  # noqa: B023
+                                   lambda a: F.binary_cross_entropy_with_logits(a, y, pos_weight=pw, reduction=red),  # noqa: B023
+                                   x)
+
+
+def test_negative_pos_weight_is_refused():
+    with pytest.raises(ValueError, match="pos_weight must be non-negative"):
+        binary_cross_entropy_with_logits(torch.zeros(2, 3), torch.zeros(2, 3), pos_weight=torch.tensor([1.0, -1.0, 2.0]))

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from course_utils.losses import focal_loss, hinge, l2_penalty, multitask_loss, squared_hinge
+from course_utils.losses import focal_loss, hinge, l2_penalty, multitask_loss, poisson_nll, squared_hinge
 
 finite = st.floats(-20, 20, allow_nan=False, width=64)
 
@@ -89,6 +89,65 @@ def test_focal_loss_is_stable_and_gradchecks():
     assert torch.autograd.gradcheck(lambda z: focal_loss(z, t, gamma=2.0), (x,))
 
 
+@pytest.mark.parametrize("gamma", [0.25, 0.5, 0.9])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_focal_loss_gradient_is_finite_on_a_confidently_correct_sample(gamma, dtype):
+    """With 0 < gamma < 1, (1 - p)^gamma has an infinite slope at p = 1: the gradient must still be finite."""
+    logits = torch.tensor([[40.0, 0.0, -5.0], [0.3, 0.1, -0.2]], dtype=dtype, requires_grad=True)
+    y = torch.tensor([0, 1])
+    focal_loss(logits, y, gamma=gamma, reduction="sum").backward()
+    assert torch.isfinite(logits.grad).all()
+    assert logits.grad[0].abs().max() < 1e-6  # the confident, correct sample teaches (almost) nothing
+    # the other sample's gradient is the formula's, computed where nothing saturates
+    z = logits.detach()[1:].double().requires_grad_(True)
+    p = torch.softmax(z, dim=1)[0, 1]
+    (-((1 - p) ** gamma) * torch.log(p)).backward()
+    assert torch.allclose(logits.grad[1].double(), z.grad[0], rtol=1e-5, atol=1e-6)
+
+
+def _poisson_oracle(pred, target, log_input, full, reduction):
+    return nn.PoissonNLLLoss(log_input=log_input, full=full, reduction=reduction)(pred, target)
+
+
+@pytest.mark.parametrize("log_input", [True, False])
+@pytest.mark.parametrize("full", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_poisson_nll_value_and_gradient_equal_torch(log_input, full, reduction):
+    gen = torch.Generator().manual_seed(3)
+    log_rate = torch.randn(7, 3, generator=gen, dtype=torch.float64) * 2
+    counts = torch.poisson(log_rate.exp(), generator=gen)
+    pred = (log_rate if log_input else log_rate.exp()).requires_grad_(True)
+    pred_t = pred.detach().clone().requires_grad_(True)
+    ours = poisson_nll(pred, counts, log_input=log_input, full=full, reduction=reduction)
+    theirs = _poisson_oracle(pred_t, counts, log_input, full, reduction)
+    assert torch.allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert torch.allclose(pred.grad, pred_t.grad, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(finite, st.integers(0, 60)), min_size=1, max_size=20))
+def test_poisson_nll_properties(pairs):
+    z = torch.tensor([p[0] for p in pairs], dtype=torch.float64, requires_grad=True)
+    k = torch.tensor([float(p[1]) for p in pairs], dtype=torch.float64)
+    loss = poisson_nll(z, k, reduction="none")
+    assert torch.allclose(loss, _poisson_oracle(z, k, True, False, "none"))
+    # up to log k!, the loss is -log of the Poisson probability of k at rate exp(z)
+    log_pmf = torch.distributions.Poisson(z.exp()).log_prob(k)
+    assert ((loss + torch.lgamma(k + 1) + log_pmf).abs() <= 1e-9 * (1 + z.exp() + k * z.abs())).all()
+    # its slope in the log-rate is rate - count: zero exactly where the predicted rate equals the count
+    (g,) = torch.autograd.grad(loss.sum(), z)
+    assert torch.allclose(g, z.exp() - k)
+
+
+def test_poisson_nll_gradchecks_in_float64():
+    z = torch.randn(6, dtype=torch.float64, requires_grad=True)
+    k = torch.tensor([0.0, 1.0, 2.0, 5.0, 0.0, 11.0], dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda x: poisson_nll(x, k), (z,))
+    assert torch.autograd.gradcheck(lambda x: poisson_nll(x.exp(), k, log_input=False, full=True), (z,))
+
+
 def test_multitask_loss_is_ce_plus_lambda_mse():
     gen = torch.Generator().manual_seed(2)
     logits = torch.randn(12, 3, generator=gen)
@@ -142,6 +201,12 @@ def test_l2_penalty_sums_squared_weights_and_matches_weight_decay():
      "same batch size"),
     (lambda: multitask_loss(torch.zeros(2, 3), torch.tensor([0, 1]), torch.zeros(2), torch.zeros(2), lam=-0.1),
      ValueError, "lam"),
+    (lambda: poisson_nll(torch.zeros(3, 1), torch.zeros(3)), ValueError, "squeeze"),
+    (lambda: poisson_nll(torch.zeros(3), torch.tensor([1, 2, 3])), TypeError, "target must be a floating-point"),
+    (lambda: poisson_nll(torch.zeros(2), torch.tensor([1.0, -1.0])), ValueError, "counts >= 0"),
+    (lambda: poisson_nll(torch.tensor([-0.5, 1.0]), torch.ones(2), log_input=False), ValueError, "log_input=True"),
+    (lambda: poisson_nll(torch.zeros(2), torch.ones(2), eps=-1.0), ValueError, "eps"),
+    (lambda: poisson_nll(torch.zeros(2), torch.ones(2), reduction="avg"), ValueError, "reduction"),
     (lambda: l2_penalty(torch.ones(3)), TypeError, "wrap a single tensor"),
     (lambda: l2_penalty([]), ValueError, "no tensors"),
     (lambda: l2_penalty([torch.ones(2, dtype=torch.long)]), TypeError, "params\\[0\\]"),

@@ -206,3 +206,27 @@ def test_entropy_refuses_non_distributions():
         entropy(torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="p contains NaN"):
         entropy(torch.tensor([float("nan"), 1.0]))
+
+
+# --------------------------------------------------------------------------- half precision
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("n_classes, scale", [(2, 1.0), (10, 5.0), (1000, 3.0)])
+def test_half_precision_log_probabilities_are_accepted_and_logits_still_refused(dtype, n_classes, scale):
+    """Regression: valid float16/bfloat16 log_softmax output was refused as "raw logits" (a fixed 1e-4 tolerance)."""
+    from course_utils.losses._validate import require_log_probs, require_probabilities
+
+    x = torch.randn(16, n_classes, generator=torch.Generator().manual_seed(n_classes)) * scale
+    require_log_probs("log_probs", torch.log_softmax(x.to(dtype), dim=1))
+    require_probabilities("p", torch.softmax(x.to(dtype), dim=1))
+    entropy(torch.softmax(x.to(dtype), dim=1))
+    with pytest.raises(ValueError, match="raw logits"):
+        require_log_probs("log_probs", (x + 1).to(dtype))
+
+
+def test_the_tolerance_is_unchanged_for_float32():
+    from course_utils.losses._validate import require_log_probs, sum_tolerance
+
+    assert sum_tolerance(torch.float32, 10) == sum_tolerance(torch.float64, 10) == 1e-4
+    assert sum_tolerance(torch.float16, 10) > 1e-3
+    with pytest.raises(ValueError, match="raw logits"):
+        require_log_probs("log_probs", torch.log_softmax(torch.randn(3, 4), 1) + 1e-3)

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from course_utils.widgets import (
     Explorer,
@@ -40,10 +42,28 @@ def test_true_class_update_coding_intuition():
     assert true_class_update(0.25)["loss_bits"] == pytest.approx(2.0)
 
 
-@pytest.mark.parametrize("p", [0.0, -0.1, 1.5, float("nan")])
+@pytest.mark.parametrize("p", [0.0, -0.1, 1.5])
 def test_true_class_update_rejects_impossible_probabilities(p):
     with pytest.raises(ValueError, match=r"p \(probability of the true class\) must lie in \(0, 1\]"):
         true_class_update(p)
+
+
+@pytest.mark.parametrize("p", [float("nan"), float("inf")])
+def test_true_class_update_refuses_nan_naming_the_slider(p):
+    with pytest.raises(ValueError, match=r"p \(probability of the true class\) must be a finite number"):
+        true_class_update(p)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(min_value=2.3e-308, max_value=1.0))
+def test_true_class_update_is_finite_for_every_probability_it_accepts(p):
+    d = true_class_update(p)
+    assert all(math.isfinite(d[k]) for k in ("loss", "loss_bits", "dloss_dp", "dloss_dz"))
+
+
+def test_true_class_update_refuses_subnormal_probabilities_whose_gradient_overflows():
+    with pytest.raises(ValueError, match="must be at least"):
+        true_class_update(1e-310)
 
 
 @pytest.mark.parametrize("z", [-6.0, 0.0, 1.3, 6.0, 80.0])
@@ -76,10 +96,28 @@ def test_logit_gradient_update_rejects_bad_input():
         logit_gradient_update(0.0, LOGITS, 3, 0)
     with pytest.raises(ValueError, match=r"index must be a class index"):
         logit_gradient_update(0.0, LOGITS, 0, -1)
-    with pytest.raises(ValueError, match="z .* must be finite"):
+    with pytest.raises(ValueError, match=r"z \(the logit being moved\) must be a finite number"):
         logit_gradient_update(float("inf"), LOGITS, 0, 0)
+    with pytest.raises(ValueError, match=r"z \(the logit being moved\) must be a finite number"):
+        logit_gradient_update(float("nan"), LOGITS, 0, 0)
+    with pytest.raises(ValueError, match="zs .* must all be finite"):
+        logit_gradient_curve([0.0, float("nan")], LOGITS, 0, 0)
     with pytest.raises(ValueError, match="logits must hold at least two classes"):
         logit_gradient_update(0.0, [1.0], 0, 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(-1e300, 1e300), st.integers(0, 2), st.integers(0, 2))
+def test_logit_gradient_update_is_finite_far_beyond_the_slider_range(z, target, index):
+    d = logit_gradient_update(z, LOGITS, target, index)
+    assert np.isfinite(d["loss"]) and np.all(np.isfinite(d["grad"])) and np.all(np.isfinite(d["probs"]))
+
+
+def test_true_class_explorer_labels_the_units_of_both_gradients():
+    exp = true_class_explorer(live=False)
+    ax_g = exp.figure.axes[1]
+    labels = [line.get_label() for line in ax_g.lines[:2]]
+    assert "nats per unit of p" in labels[0] and "nats per unit of the logit z" in labels[1]
 
 
 def test_true_class_explorer_redraws_in_place():

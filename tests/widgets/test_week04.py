@@ -113,3 +113,15 @@ def test_live_explorers_follow_the_slider():
     out = outlier_explorer()
     out.sliders["shift"].value = 10.0
     assert out.data["shift"] == 10.0
+
+
+def test_huber_explorer_axes_carry_units():
+    ax_l, ax_g = huber_explorer(live=False).figure.axes
+    assert ax_l.get_ylabel() == "loss (target units²; |r|: target units)" and ax_g.get_ylabel() == "d loss / d r (target units)"
+    assert "target units" in ax_l.get_xlabel()
+
+
+def test_outlier_explorer_can_start_where_the_lines_differ():
+    exp = outlier_explorer(shift=20.0, live=False)
+    d = exp.data
+    assert d["shift"] == 20.0 and d["slope_mse"] - d["slope_mae"] > 0.3

@@ -73,3 +73,13 @@ def test_live_landscape_explorer_has_a_canvas_and_every_slider_step_shows_a_new_
         slider.value = slider.min + k * slider.step
         seen.append(exp.data["scale"])
     assert seen == [0.5, 1.0, 1.5, 2.0]
+
+
+def test_the_trained_model_is_labelled_beside_its_star_not_in_a_legend():
+    """A legend inside the map drew a second star that read as a second point of the landscape."""
+    exp = landscape_explorer(_bowl_slices(), scale=0.5, live=False)
+    ax_map = exp.figure.axes[0]
+    assert ax_map.get_legend() is None
+    stars = [ln for ln in ax_map.lines if ln.get_marker() == "*"]
+    assert len(stars) == 1 and list(stars[0].get_xdata()) == [0] and list(stars[0].get_ydata()) == [0]
+    assert [t.get_text() for t in ax_map.texts] == ["trained model"]

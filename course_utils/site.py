@@ -1,0 +1,192 @@
+"""The static course site: every explorer's figure at a grid of slider positions, so its sliders work without a kernel.
+
+A reader of the site has no Python behind the page. At build time (``scripts/build_site.py``) each lecture
+runs in a kernel with ``COURSE_SITE_FRAMES`` set; every explorer it displays is registered here
+(:mod:`course_utils.widgets._core` calls :func:`register`), and the run ends with :func:`write_registered`,
+which draws each explorer -- its own ``update`` and ``redraw`` -- at every step of a one-slider range (a
+capped grid for several sliders) and stores the frames as palette PNGs with the text the figure shows.
+:func:`explorer_html` turns that into range inputs with the explorer's labels, values and steps; the
+site's ``explorer.js`` swaps in the matching frame and text as a slider moves. Nothing here knows a week.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAX_GRID = 121  # about this many frames for an explorer with two or more sliders
+MAX_STEPS = 401  # positions of a one-slider explorer; beyond this its step is coarsened
+PALETTE_COLOURS = 256  # matplotlib line art has a few hundred colours: a palette keeps it crisp and small
+
+_displayed: list = []
+
+
+def register(explorer) -> None:
+    """Note an explorer as displayed (called while the site is built); duplicates keep the display order."""
+    _displayed.append(explorer)
+
+
+def slider_positions(value: float, lo: float, hi: float, step: float, max_positions: int) -> tuple[list[float], float]:
+    """Positions ``value + k * grid_step`` inside [lo, hi] and that grid step: the smallest round multiple of
+    ``step`` (1, 2, 5, 10 ... times) that leaves at most ``max_positions``. The starting value is one of them."""
+    if not (step > 0 and lo <= hi and max_positions >= 1):
+        raise ValueError(f"need step > 0, lo <= hi and max_positions >= 1, got step={step}, [{lo}, {hi}], {max_positions}")
+    if not lo - 1e-9 * max(1.0, abs(lo)) <= value <= hi + 1e-9 * max(1.0, abs(hi)):
+        raise ValueError(f"value {value} lies outside [{lo}, {hi}]")
+    # the finest grid that fits, every step if the range allows, else a round multiple (2, 5, 10, 20 ... steps)
+    for factor in (m * 10**e for e in range(12) for m in (1, 2, 5)):
+        grid_step = step * factor
+        eps = 1e-9 * grid_step
+        k_lo, k_hi = math.ceil((lo - value - eps) / grid_step), math.floor((hi - value + eps) / grid_step)
+        if k_hi - k_lo + 1 <= max_positions:
+            break
+    positions = [round(value + k * grid_step, 10) + 0.0 for k in range(k_lo, k_hi + 1)]
+    return positions, round(grid_step, 10)
+
+
+def slider_grid(sliders: dict[str, Any], *, max_grid: int = MAX_GRID, max_steps: int = MAX_STEPS) -> list[dict]:
+    """One entry per slider (name, label, format, step, positions, index of the current value) for the frame grid."""
+    if not sliders:
+        raise ValueError("an explorer needs at least one slider")
+    # two sliders: 11 x 11 = 121 positions; three: 5 x 5 x 5
+    per_axis = max_steps if len(sliders) == 1 else max(2, round(max_grid ** (1.0 / len(sliders))))
+    axes = []
+    for name, s in sliders.items():
+        positions, step = slider_positions(float(s.value), float(s.min), float(s.max), float(s.step), per_axis)
+        fmt = getattr(s, "readout_format", "") or ""
+        axes.append({
+            "name": name, "label": str(getattr(s, "description", name) or name), "step": step,
+            "positions": positions, "labels": [_format(v, fmt) for v in positions],
+            "start": int(np.argmin([abs(v - float(s.value)) for v in positions])),
+        })
+    return axes
+
+
+def _format(value: float, fmt: str) -> str:
+    """A slider readout as ipywidgets shows it (``readout_format`` such as ".2f"), else ``:g``."""
+    for v in (value, int(round(value))):
+        try:
+            return format(v, fmt) if fmt else f"{value:g}"
+        except (ValueError, TypeError):
+            continue
+    return f"{value:g}"
+
+
+def readout(figure) -> str:
+    """The text the figure's axes show (the explorers' read-outs: accuracy, loss ...), one line per line."""
+    texts = [t.get_text() for ax in figure.axes for t in ax.texts if t.get_visible() and t.get_text().strip()]
+    return "\n".join(texts)
+
+
+def encode_png(figure, colours: int = PALETTE_COLOURS) -> bytes:
+    """The figure at its own dpi as a palette PNG (no dithering: flat colours stay flat)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    figure.savefig(buf, format="png", dpi=figure.dpi)
+    img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    # max-coverage keeps every pixel within a few levels of the original (median cut: up to 64)
+    img = img.quantize(colors=colours, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def render_frames(explorer, outdir: Path, *, max_grid: int = MAX_GRID, max_steps: int = MAX_STEPS) -> dict:
+    """Draw ``explorer`` at every grid position into ``outdir`` (frames + manifest.json); returns the manifest.
+
+    Only ``update`` and ``redraw`` run (no slider moves, so nothing is sent to a front end); the explorer is
+    drawn back at its current values afterwards. Identical frames share one file.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from course_utils.plotting import course_style
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    axes = slider_grid(explorer.sliders, max_grid=max_grid, max_steps=max_steps)
+    files: dict[str, int] = {}  # PNG digest -> file number
+    frames, readouts = [], []
+    fig = explorer.figure
+    if not isinstance(fig.canvas, FigureCanvasAgg):  # a figure without a live canvas: keep one renderer (3x faster)
+        FigureCanvasAgg(fig)
+    for index in np.ndindex(*[len(a["positions"]) for a in axes]):
+        values = {a["name"]: a["positions"][i] for a, i in zip(axes, index, strict=True)}
+        with course_style():  # as a slider move does; the image is then saved as the notebook's PNG is
+            explorer.redraw(explorer.update(**values))
+        png = encode_png(fig)
+        digest = hashlib.sha1(png).hexdigest()
+        if digest not in files:
+            files[digest] = len(files)
+            (outdir / f"f{files[digest]:03d}.png").write_bytes(png)
+        frames.append(files[digest])
+        readouts.append(readout(fig))
+    with course_style():
+        explorer.redraw(explorer.update(**explorer.values()))
+    width, height = (round(v) for v in fig.get_size_inches() * fig.dpi)
+    manifest = {
+        "title": explorer.title, "describe": explorer.describe(), "sliders": axes,
+        "files": [f"f{k:03d}.png" for k in range(len(files))], "frames": frames, "readouts": readouts,
+        "start": int(np.ravel_multi_index([a["start"] for a in axes], [len(a["positions"]) for a in axes])),
+        "width": width, "height": height, "dpi": fig.dpi,
+        "bytes": sum((outdir / f"f{k:03d}.png").stat().st_size for k in range(len(files))),
+    }
+    (outdir / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def write_registered(outdir) -> list[str]:
+    """Render every registered explorer into ``outdir/<k>/`` and list the displays in ``outdir/explorers.json``.
+
+    Called by the site builder as the last cell of a lecture run, so each explorer starts where its
+    sliders ended (the state the saved notebook shows). Returns the descriptions, in display order.
+    """
+    outdir = Path(outdir)
+    unique: list = []
+    displays = []
+    for exp in _displayed:
+        if not any(exp is u for u in unique):
+            unique.append(exp)
+            render_frames(exp, outdir / str(len(unique) - 1))
+        k = next(i for i, u in enumerate(unique) if u is exp)
+        displays.append({"describe": exp.describe(), "dir": str(k)})
+    (outdir / "explorers.json").write_text(json.dumps(displays, indent=1))
+    return [d["describe"] for d in displays]
+
+
+def explorer_html(manifest: dict, base_url: str, uid: str) -> str:
+    """The site's kernel-free explorer: range inputs, the starting frame and its read-out, and the frame table.
+
+    ``base_url``: where the frame files are, relative to the page (ends in "/"); ``uid``: unique on the page.
+    """
+    esc = html.escape
+    start = manifest["start"]
+    rows = []
+    for k, a in enumerate(manifest["sliders"]):
+        pos, i = a["positions"], a["start"]
+        rows.append(
+            f'<div class="cse-slider"><label for="{uid}-{k}">{esc(a["label"])}</label>'
+            f'<input type="range" id="{uid}-{k}" name="{esc(a["name"])}" min="{pos[0]:g}" max="{pos[-1]:g}" '
+            f'step="{a["step"]:g}" value="{pos[i]:g}">'
+            f'<output class="cse-value" for="{uid}-{k}">{esc(a["labels"][i])}</output></div>')
+    data = {key: manifest[key] for key in ("title", "files", "frames", "readouts")}
+    data["sliders"] = [{"positions": a["positions"], "labels": a["labels"], "step": a["step"]}
+                       for a in manifest["sliders"]]
+    # "</" cannot end the script element early once every "<" is escaped
+    payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
+    text = manifest["readouts"][start]
+    return (
+        f'<div class="course-site-explorer" data-base="{esc(base_url)}">'
+        f'<div class="cse-sliders">{"".join(rows)}</div>'
+        f'<img class="cse-frame" src="{esc(base_url + manifest["files"][manifest["frames"][start]])}" '
+        f'width="{manifest["width"]}" height="{manifest["height"]}" alt="{esc(manifest["title"] + ": " + text)}">'
+        f'<div class="cse-readout" aria-live="polite">{esc(text)}</div>'
+        f'<script type="application/json" class="cse-data">{payload}</script></div>'
+    )
