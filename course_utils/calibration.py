@@ -153,7 +153,8 @@ def reliability_bins(probs, targets, n_bins: int = 15, strategy: str = "uniform"
 
     ``strategy="uniform"``: M equal-width bins (k/M, (k+1)/M]; the first also holds 0, so a
     confidence of exactly 1.0 lands in the last bin. ``"quantile"``: M equal-mass bins, the samples
-    sorted by confidence and cut into M groups of (nearly) equal size (ties may be split).
+    sorted by confidence (ties: wrong before right) and cut into M groups of (nearly) equal size;
+    with N < M some bins stay empty.
     """
     conf, correct = confidences(probs, targets)
     m = require_n_bins(n_bins)
@@ -163,7 +164,10 @@ def reliability_bins(probs, targets, n_bins: int = 15, strategy: str = "uniform"
         edges = torch.linspace(0.0, 1.0, m + 1, dtype=torch.float64)
         index = torch.bucketize(conf, edges[1:-1], right=False)  # edges[k] < c <= edges[k+1]
     else:
-        order = torch.argsort(conf, stable=True)
+        # sorted by confidence, ties by correctness: the bins then depend only on the values, not on
+        # the order of the samples
+        by_correct = torch.argsort(correct, stable=True)
+        order = by_correct[torch.argsort(conf[by_correct], stable=True)]
         groups = torch.tensor_split(order, m)
         index = torch.empty_like(order)
         for k, group in enumerate(groups):
@@ -304,6 +308,12 @@ def fit_platt(logits, targets, *, smooth: bool = False, steps: int = 100) -> tup
     z, y = _require_logits_targets(logits, targets)
     if z.dim() != 1:
         raise ValueError(f"fit_platt takes one logit per sample, logits of shape (N,), got {tuple(z.shape)}")
+    pos, neg = z[y == 1], z[y == 0]
+    separated = len(pos) == 0 or len(neg) == 0 or pos.min() > neg.max() or pos.max() < neg.min()
+    if separated and not smooth:
+        raise ValueError("the logit separates the held-out 0/1 targets perfectly (or only one class is present), "
+                         "so the Platt fit has no finite optimum; use more validation data, or "
+                         "fit_platt(..., smooth=True)")
     if smooth:
         n_pos, n_neg = float(y.sum()), float((1 - y).sum())
         y = torch.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
@@ -324,9 +334,8 @@ def fit_platt(logits, targets, *, smooth: bool = False, steps: int = 100) -> tup
         w = w - size * step
         if (size * step).abs().max() < 1e-11:
             break
-    if not torch.isfinite(w).all() or w.abs().max() > 1e4:
-        raise ValueError("the logit separates the held-out 0/1 targets perfectly, so the Platt fit has no finite "
-                         "optimum; use more validation data, or fit_platt(..., smooth=True)")
+    if not torch.isfinite(w).all():  # pragma: no cover - separated data are refused above
+        raise ValueError("the Platt fit did not converge")
     return float(w[0]), float(w[1])
 
 

@@ -5,7 +5,8 @@ Two questions a single training run cannot answer:
 * *Is loss A better than loss B?* :func:`compare_losses` trains once per loss and
   seed (the same seed gives both losses the same initial weights and data order),
   tabulates mean ± spread and runs a paired test with scipy (:func:`paired_test`);
-  :func:`decisions` counts a yes/no model's hits and false alarms at a threshold.
+  :func:`decisions` counts a yes/no model's hits and false alarms at a threshold, and
+  :func:`minimise` fits a small model to the exact minimum of a loss.
 * *What does the loss look like around a trained model?* :func:`landscape_1d`
   evaluates it along the straight line between two parameter vectors, and
   :func:`landscape_2d` on a plane spanned by two random, filter-normalised
@@ -172,6 +173,34 @@ def compare_losses(run: Callable[[Callable, int], float], losses: Mapping[str, C
             raise ValueError(f"run must return one finite number per call; for {name!r} it returned {vals}")
         scores[name] = np.asarray(vals, dtype=float)
     return Comparison(scores=scores, seeds=seeds, metric=metric, test=test)
+
+
+def minimise(model: nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.Tensor, *, max_iter: int = 100) -> float:
+    """Minimise ``loss_fn(model(X), y)`` over the whole (small) data set with L-BFGS; returns the final loss (week 06).
+
+    For comparing *losses* on small, smooth problems (a linear model on a few hundred rows): the
+    optimiser runs until the loss stops changing, so differences between two losses are not
+    differences in when training stopped. ``X``: (N, D); ``y``: what ``loss_fn`` expects.
+    """
+    _check_model(model)
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function (output, target) -> scalar, got {type(loss_fn).__name__}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive int, got {max_iter!r}")
+    opt = torch.optim.LBFGS(model.parameters(), max_iter=max_iter, tolerance_grad=1e-9, tolerance_change=1e-12,
+                            line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = loss_fn(model(X), y)
+        if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+            raise ValueError("loss_fn must return a single number (a 0-dim tensor)")
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    with torch.no_grad():
+        return float(loss_fn(model(X), y))
 
 
 # --------------------------------------------------------------------------- loss landscapes

@@ -18,6 +18,7 @@ from course_utils.experiments import (
     landscape_1d,
     landscape_2d,
     landscape_slices,
+    minimise,
     paired_test,
 )
 
@@ -96,6 +97,39 @@ def test_decisions_count_like_sklearn():
 def test_decisions_reject_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
         decisions(*args)
+
+
+def test_minimise_reaches_least_squares_and_logistic_optimum():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(80, 3, generator=g, dtype=torch.float64)
+    y = X @ torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64) + 0.3 + 0.1 * torch.randn(80, generator=g, dtype=torch.float64)
+    model = nn.Linear(3, 1).double()
+    final = minimise(model, lambda out, t: ((out.squeeze(1) - t) ** 2).mean(), X, y)
+    A = torch.cat([X, torch.ones(80, 1, dtype=torch.float64)], dim=1)
+    coef = torch.linalg.lstsq(A, y.unsqueeze(1)).solution.squeeze(1)
+    assert torch.allclose(model.weight.detach().squeeze(0), coef[:3], atol=1e-6)
+    assert final == pytest.approx(((A @ coef - y) ** 2).mean().item(), rel=1e-8)
+    # logistic regression without a penalty: the gradient of the mean BCE vanishes at the optimum
+    labels = (X[:, 0] + 0.8 * torch.randn(80, generator=g, dtype=torch.float64) > 0).double()
+    logreg = nn.Linear(3, 1).double()
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    minimise(logreg, lambda out, t: bce(out.squeeze(1), t), X, labels)
+    loss = bce(logreg(X).squeeze(1), labels)
+    grads = torch.autograd.grad(loss, list(logreg.parameters()))
+    assert max(gr.abs().max().item() for gr in grads) < 1e-6
+
+
+@pytest.mark.parametrize("kwargs, err, match", [
+    ({"model": "linear"}, TypeError, "nn.Module"),
+    ({"loss_fn": 3}, TypeError, "loss_fn must be a function"),
+    ({"max_iter": 0}, ValueError, "max_iter"),
+    ({"loss_fn": lambda out, t: (out - t.unsqueeze(1)) ** 2}, ValueError, "single number"),
+])
+def test_minimise_rejects_bad_input(kwargs, err, match):
+    args = {"model": nn.Linear(2, 1), "loss_fn": lambda out, t: ((out.squeeze(1) - t) ** 2).mean(),
+            "X": torch.randn(5, 2), "y": torch.randn(5)} | kwargs
+    with pytest.raises(err, match=match):
+        minimise(args.pop("model"), args.pop("loss_fn"), args.pop("X"), args.pop("y"), **args)
 
 
 def _toy_run(loss_fn, seed):

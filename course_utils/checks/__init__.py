@@ -43,6 +43,14 @@ from .week06 import (
     check_pick_losses,
     check_weighted_ce,
 )
+from .week07 import (
+    check_brier,
+    check_calibration_report,
+    check_confidence_and_correct,
+    check_cost_threshold,
+    check_ece,
+    check_fit_temperature,
+)
 
 __all__ = [
     "Case", "CheckFailed", "check_choice", "check_choices", "check_function", "describe_difference", "passed",
@@ -62,4 +70,7 @@ __all__ = [
     # week 06
     "check_pick_losses", "check_hinge", "check_weighted_ce", "check_multitask_loss", "check_paired_t",
     "check_comparison_report",
+    # week 07
+    "check_confidence_and_correct", "check_brier", "check_cost_threshold", "check_ece", "check_fit_temperature",
+    "check_calibration_report",
 ]

@@ -183,6 +183,9 @@ def _two_head_outputs(net, x: torch.Tensor, n_species: int, case: str | None):
     TWO_HEAD.accept(out, case=case)
     logits, height = out
     n = x.shape[0]
+    if logits.dtype != x.dtype or height.dtype != x.dtype:
+        raise CheckFailed(f"the outputs have dtypes {logits.dtype} and {height.dtype}, the input {x.dtype}\n  Hint: "
+                          "keep the model and its outputs in float32 (no .double())")
     if tuple(logits.shape) != (n, n_species):
         raise CheckFailed(f"species logits for a batch of {n} should have shape ({n}, {n_species}), "
                           f"got {tuple(logits.shape)}")

@@ -65,6 +65,10 @@ def diagnose_softmax(got, case: Case, expected) -> str | None:
         if bool((torch.exp(x.float()) == float("inf")).any()):
             return ("your softmax overflows for large logits: exp(1000) is inf and inf/inf is NaN — "
                     "subtract the max first: softmax(x) = softmax(x - max(x))")
+    via_lse = torch.exp(case.args[0] - torch.logsumexp(case.args[0], dim, keepdim=True))
+    if close(got, via_lse, atol=1e-7, rtol=1e-6) and not close(got, expected, atol=1e-6, rtol=1e-5):
+        return ("exp(x - logsumexp(x)) loses digits for logits of size 1e4: in float32 logsumexp is rounded to "
+                "about 0.001 there — subtract the max and divide by the sum instead")
     if close(got, torch.exp(x)) or close(got, torch.exp(x - x.amax(dim, keepdim=True))):
         return "you returned exp(x) without dividing by the sum of the exponentials"
     if close(got, x / x.sum(dim, keepdim=True)):
@@ -92,6 +96,7 @@ def softmax_vector_cases() -> list[Case]:
         Case("a single class", (torch.tensor([4.2]),)),
         Case("large logits [1000, 999, 990]", (torch.tensor([1000.0, 999.0, 990.0]),)),
         Case("logits far apart [50, -50, 0]", (torch.tensor([50.0, -50.0, 0.0]),)),
+        Case("very negative logits [-1e4, -1e4 - 1]", (torch.tensor([-1e4, -1e4 - 1.0]),)),
         Case("float64 logits [0.5, -1, 2]", (torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64),)),
     ]
 

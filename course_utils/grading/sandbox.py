@@ -54,8 +54,10 @@ KILL_GRACE = 3.0  # seconds between the interrupt at the time limit and killing 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives")
 KEEP_ENV = ("LANG", "LANGUAGE", "TZ", "TERM")
-PREIMPORT = ("numpy,numpy.testing,torch,torch.nn.functional,torch.testing,course_utils.checks,"
-             "course_utils.devices,course_utils.data")
+# Imported by the kernel before the first cell, so that a cell's time limit is spent on the cell:
+# torch._inductor.config is what torch.use_deterministic_algorithms (in set_seed) imports, ~3 s.
+PREIMPORT = ("numpy,numpy.testing,torch,torch.nn.functional,torch.testing,torch._inductor.config,"
+             "course_utils.checks,course_utils.devices,course_utils.data")
 SANDBOXED, UNSANDBOXED = "sandbox", "no-sandbox"
 
 EXPOSED_WITHOUT_SANDBOX = (
@@ -318,9 +320,10 @@ def run_sandboxed(nb, box: Sandbox, timeout: float, log_path: Path) -> RunResult
         box._give_slot(slot)
         if home:
             shutil.rmtree(home, ignore_errors=True)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log_path.write_bytes(bytes(err.data) + (f"\n[{err.dropped} more bytes not kept]\n".encode() if err.dropped else b""))
     seconds = time.perf_counter() - start
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_bytes(bytes(err.data) + (f"\n[{err.dropped} more bytes not kept]".encode() if err.dropped else b"")
+                         + f"\n[grader] {seconds:.1f} s in the {box.mode} (exit status {proc.returncode})\n".encode())
     if problem:
         return RunResult(None, problem, seconds)
     if out.dropped:

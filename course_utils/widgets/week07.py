@@ -141,7 +141,7 @@ def update_reliability(artists: dict, bins: cal.ReliabilityBins) -> None:
     """Week 07: move the bars drawn by :func:`draw_reliability` to new ``bins`` (same edges), in place."""
     acc = np.nan_to_num(bins.accuracy.numpy())
     conf = np.nan_to_num(bins.confidence.numpy())
-    for bar, a, c in zip(artists["acc"], acc, conf, strict=True):
+    for bar, a in zip(artists["acc"], acc, strict=True):
         bar.set_height(a)
     for bar, a, c in zip(artists["gap"], acc, conf, strict=True):
         bar.set_y(min(a, c))

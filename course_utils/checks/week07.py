@@ -1,0 +1,420 @@
+"""Week 07 checks: confidences, Brier score, a cost threshold, ECE, fitting a temperature, a calibration report."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from course_utils import calibration as cal
+
+from ._core import (
+    Case,
+    as_number,
+    as_tensor,
+    call_student,
+    check_function,
+    close,
+    describe_difference,
+    fail,
+    finite,
+    passed,
+    require_callable,
+)
+
+_TRUE_CLASS = ("that is the probability of the true class; the confidence is the probability of the class the "
+               "model *predicts*, the largest one: probs.max(dim=1)")
+
+
+def _probs(rows) -> torch.Tensor:
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def _true_class_prob(probs, targets) -> torch.Tensor:
+    return probs.gather(1, targets.view(-1, 1)).squeeze(1)
+
+
+# --------------------------------------------------------------------------- exercise 1: confidence and correctness
+_CONF_CASES = [
+    Case("two samples, three classes", (_probs([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]]), torch.tensor([0, 1]))),
+    Case("a wrong prediction made with confidence 0.9",
+         (_probs([[0.05, 0.9, 0.05], [0.2, 0.2, 0.6], [0.5, 0.25, 0.25]]), torch.tensor([0, 2, 0]))),
+    Case("four samples, two classes", (_probs([[0.8, 0.2], [0.4, 0.6], [0.55, 0.45], [0.1, 0.9]]),
+                                       torch.tensor([1, 1, 0, 0]))),
+]
+
+
+def _conf_ref(probs, targets):
+    conf, pred = probs.max(dim=1)
+    return conf, (pred == targets).double()
+
+
+def diagnose_confidence(got, case: Case, expected) -> str | None:
+    """Week 07: name the usual mistakes in the confidence part of (confidence, correct)."""
+    probs, targets = case.args
+    g = as_tensor(got)
+    if g is None:
+        return None
+    if g.shape == targets.shape and close(g, _true_class_prob(probs, targets)):
+        return _TRUE_CLASS
+    if g.shape == targets.shape and close(g, probs.argmax(dim=1)):
+        return "you returned the predicted class (the index); the confidence is the value: probs.max(dim=1).values"
+    if g.shape == (probs.shape[1],) and close(g, probs.max(dim=0).values):
+        return "the maximum is over the classes of each sample (dim=1), not over the samples (dim=0)"
+    return None
+
+
+def diagnose_correct(got, case: Case, expected) -> str | None:
+    """Week 07: name the usual mistakes in the correct part of (confidence, correct)."""
+    probs, targets = case.args
+    g = as_tensor(got)
+    if g is None or g.shape != targets.shape:
+        return "correct needs one entry per sample: (predicted class == target), shape (N,)"
+    if close(g.double(), 1 - expected):
+        return "correct is the wrong way round: 1 where the predicted class equals the target"
+    if close(g.double(), targets.double()):
+        return "compare the predicted class (argmax over dim=1) with the target, don't return the target"
+    return None
+
+
+def check_confidence_and_correct(fn) -> None:
+    """Week 07: ``confidence_and_correct(probs, targets)``: (N, C), (N,) → (confidence (N,), correct (N,) of 0/1)."""
+    name = "confidence_and_correct"
+    require_callable(fn, name)
+    for case in _CONF_CASES:
+        conf_e, correct_e = _conf_ref(*case.args)
+        got = call_student(fn, (case.args[0].clone(), case.args[1].clone()), name=name, case=case)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise fail(name, f"expected a pair (confidence, correct), got {type(got).__name__}", case=case,
+                       hint="finish with `return confidence, correct`")
+        conf, correct = got
+        problem = describe_difference(conf, conf_e)
+        if problem is not None:
+            raise fail(name, "confidence: " + problem, case=case, hint=diagnose_confidence(conf, case, conf_e))
+        c = as_tensor(correct)
+        if c is not None and c.dtype == torch.bool:
+            c = c.double()
+        problem = describe_difference(c, correct_e) if c is not None else "correct must be a tensor"
+        if problem is not None:
+            raise fail(name, "correct: " + problem, case=case, hint=diagnose_correct(c, case, correct_e))
+    passed(f"{name}: all {len(_CONF_CASES)} cases match the reference")
+
+
+# --------------------------------------------------------------------------- exercise 2: Brier score
+def diagnose_brier(got, case: Case, expected) -> str | None:
+    """Week 07: name the usual multi-class Brier mistakes."""
+    probs, targets = case.args
+    n, c = probs.shape
+    g = as_number(got)
+    if g is None:
+        return "return one number: the mean over the samples (a float or a 0-dim tensor)"
+    onehot = F.one_hot(targets, c).double()
+    sq = (probs - onehot) ** 2
+    if close(g, float(sq.mean())):
+        return ("you also averaged over the classes (that is F.mse_loss): sum the squared differences over the "
+                "classes, then average over the samples")
+    if close(g, float(((1 - _true_class_prob(probs, targets)) ** 2).mean())):
+        return ("only the true class counted: every other class's probability is an error too, (p_c − 0)²; "
+                "compare the whole vector with the one-hot target")
+    if close(g, float(sq.sum())):
+        return "you summed over the samples; average over them (mean over dim 0)"
+    if close(g, math.sqrt(expected)) or close(g, float(sq.sum(dim=1).sqrt().mean())):
+        return "no square root: the Brier score is a mean of squared differences"
+    hard = F.one_hot(probs.argmax(dim=1), c).double()
+    if close(g, float(((hard - onehot) ** 2).sum(dim=1).mean())):
+        return "use the probabilities themselves, not a one-hot vector of the predicted class"
+    if close(g, float(((1 - probs.max(dim=1).values) ** 2).mean())):
+        return "compare with the one-hot *target*, not with the predicted class's probability"
+    return None
+
+
+def check_brier(fn) -> None:
+    """Week 07: ``brier_score(probs, targets)``: (N, C), (N,) long → mean over samples of sum_c (p_c − onehot_c)²."""
+    cases = [
+        Case("one sample, three classes", (_probs([[0.7, 0.2, 0.1]]), torch.tensor([0]))),
+        Case("three samples, one of them wrong", (_probs([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]),
+                                                  torch.tensor([0, 1, 0]))),
+        Case("a sure and right, a sure and wrong sample", (_probs([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 0]))),
+        Case("five classes, four samples", (_probs([[0.2] * 5, [0.6, 0.1, 0.1, 0.1, 0.1], [0.0, 0.0, 0.5, 0.5, 0.0],
+                                                    [0.05, 0.05, 0.05, 0.05, 0.8]]), torch.tensor([3, 0, 2, 4]))),
+    ]
+    check_function(fn, cal.brier_score, cases, name="brier_score", diagnose=diagnose_brier)
+
+
+# --------------------------------------------------------------------------- exercise 3: a cost-based threshold
+def diagnose_threshold(got, case: Case, expected) -> str | None:
+    """Week 07: name the usual cost-threshold mistakes."""
+    cost_fn, cost_fp = case.args
+    g = as_number(got)
+    if g is None:
+        return "return one number between 0 and 1"
+    if close(g, cost_fn / (cost_fn + cost_fp)):
+        return ("the costs are swapped: the dearer the miss, the *lower* the threshold. Act when "
+                "p · cost_fn >= (1 − p) · cost_fp")
+    if cost_fn and close(g, cost_fp / cost_fn):
+        return "that is a ratio of odds; solve p · cost_fn = (1 − p) · cost_fp for p: cost_fp / (cost_fp + cost_fn)"
+    if close(g, 0.5):
+        return "0.5 is right only when both mistakes cost the same"
+    return None
+
+
+def diagnose_decisions(got, case: Case, expected) -> str | None:
+    """Week 07: name the usual mistakes in acting on a threshold."""
+    p, cost_fn, cost_fp = case.args
+    t = cal.cost_threshold(cost_fn, cost_fp)
+    g = as_tensor(got)
+    if g is None or g.shape != p.shape:
+        return "return one True/False per tumour, shape (N,)"
+    g = g.bool()
+    if torch.equal(g, p < t):
+        return "the wrong way round: biopsy (True) when the probability of malignancy is high, p >= threshold"
+    if torch.equal(g, p >= 0.5):
+        return "use the cost-based threshold, not 0.5 (call your cost_threshold)"
+    if torch.equal(g, p > t):
+        return "at p exactly equal to the threshold both choices cost the same; act there too: p >= threshold"
+    return None
+
+
+def check_cost_threshold(threshold_fn, decide_fn) -> None:
+    """Week 07: ``cost_threshold(cost_fn, cost_fp)`` → float, and ``biopsy(p, cost_fn, cost_fp)`` → bool (N,)."""
+    require_callable(threshold_fn, "cost_threshold")
+    require_callable(decide_fn, "biopsy")
+    cases = [
+        Case("a miss costs 10 false alarms", (10.0, 1.0)),
+        Case("equal costs", (1.0, 1.0)),
+        Case("a false alarm is the dearer mistake", (2.0, 6.0)),
+        Case("costs in euros", (5000.0, 250.0)),
+    ]
+    check_function(threshold_fn, cal.cost_threshold, cases, name="cost_threshold", diagnose=diagnose_threshold,
+                   quiet=True)
+    p = torch.tensor([0.01, 0.05, 0.2, 0.5, 0.8, 0.99])
+    decide_cases = [
+        Case("costs 10 : 1", (p, 10.0, 1.0)),
+        Case("costs 1 : 1", (p, 1.0, 1.0)),
+        Case("a probability exactly at the threshold 0.25 (costs 3 : 1)", (torch.tensor([0.1, 0.25, 0.3]), 3.0, 1.0)),
+    ]
+
+    def decide_ref(p, cost_fn, cost_fp):
+        return p >= cal.cost_threshold(cost_fn, cost_fp)
+
+    def student(p, cost_fn, cost_fp):
+        out = decide_fn(p, cost_fn, cost_fp)
+        t = as_tensor(out)
+        return t.bool() if t is not None and t.shape == p.shape else out
+
+    check_function(student, decide_ref, decide_cases, name="biopsy", diagnose=diagnose_decisions, quiet=True)
+    passed("cost_threshold and biopsy: all cases match the reference")
+
+
+# --------------------------------------------------------------------------- exercise 4: ECE
+def _ece_variant(probs, targets, n_bins, *, true_class=False, unweighted=False, left_closed=False,
+                 drop_one=False, signed=False, worst=False) -> float:
+    """ECE computed with one of the usual mistakes switched on (for the hints); all off = the right answer."""
+    conf = _true_class_prob(probs, targets) if true_class else probs.max(dim=1).values
+    correct = (probs.argmax(dim=1) == targets).double()
+    if left_closed:  # [lo, hi) bins, as floor(conf * M)
+        index = torch.floor(conf * n_bins).long()
+    else:
+        index = torch.bucketize(conf, torch.linspace(0, 1, n_bins + 1, dtype=conf.dtype)[1:-1], right=False)
+    keep = index < n_bins
+    if not drop_one:
+        index = index.clamp(max=n_bins - 1)
+        keep = torch.ones_like(keep)
+    gaps, weights = [], []
+    for k in range(n_bins):
+        m = (index == k) & keep
+        if m.any():
+            g = conf[m].mean() - correct[m].mean()
+            gaps.append(float(g) if signed else abs(float(g)))
+            weights.append(float(m.sum()) / len(conf))
+    if not gaps:
+        return 0.0
+    if worst:
+        return max(gaps)
+    if unweighted:
+        return sum(gaps) / len(gaps)
+    return sum(w * g for w, g in zip(weights, gaps, strict=True))
+
+
+def diagnose_ece(got, case: Case, expected) -> str | None:
+    """Week 07: name the usual ECE mistakes: true-class probability, no weights, edges, confidence 1.0, NaN, sign."""
+    probs, targets = case.args[:2]
+    n_bins = case.args[2] if len(case.args) > 2 else case.kwargs.get("n_bins", 15)
+    g = as_number(got)
+    if g is None:
+        return "return one number (a float)"
+    if math.isnan(g):
+        return ("your result is NaN: an empty bin's mean is 0/0. Skip bins that hold no samples (they add 0 to "
+                "the weighted sum)")
+    variants = [
+        ({"true_class": True}, _TRUE_CLASS),
+        ({"unweighted": True}, "you averaged the bins' gaps equally; weight each bin by its share of the samples, "
+                               "count / N (a bin with 2 samples must count less than one with 200)"),
+        ({"drop_one": True}, "a confidence of exactly 1.0 fell out of your bins; it belongs in the last bin "
+                             "(clamp the bin index to n_bins − 1)"),
+        ({"left_closed": True}, "a confidence exactly on a bin edge, e.g. 0.5 with 4 bins, belongs to the bin "
+                                "below it: the bins are (lo, hi], so 0.5 is in (0.25, 0.5]"),
+        ({"left_closed": True, "drop_one": True}, "a confidence exactly on a bin edge belongs to the bin below it "
+                                                  "((lo, hi] bins), and 1.0 belongs in the last bin"),
+        ({"signed": True}, "take the absolute gap |accuracy − confidence| in each bin; otherwise over- and "
+                           "under-confident bins cancel"),
+        ({"worst": True}, "that is the largest gap (the MCE); the ECE is the count-weighted mean of the gaps"),
+    ]
+    for mistake, hint in variants:
+        if close(g, _ece_variant(probs, targets, n_bins, **mistake)):
+            return hint
+    return None
+
+
+def _ece_ref(probs, targets, n_bins=15):
+    return cal.expected_calibration_error(probs, targets, n_bins)
+
+
+def check_ece(fn) -> None:
+    """Week 07: ``expected_calibration_error(probs, targets, n_bins=15)``: (N, C), (N,) → float."""
+    g = torch.Generator().manual_seed(7)
+    rand = torch.softmax(3 * torch.randn(60, 4, generator=g, dtype=torch.float64), dim=1)
+    rand_y = torch.randint(0, 4, (60,), generator=g)
+    cases = [
+        Case("all samples in one bin (n_bins=2)", (_probs([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]]), torch.tensor([0, 1, 1]),
+                                                   2)),
+        Case("the true class is not the predicted one (n_bins=5)",
+             (_probs([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.5, 0.4, 0.1], [0.2, 0.2, 0.6]]), torch.tensor([1, 1, 0, 1]),
+              5)),
+        Case("bins of very different sizes (n_bins=4)",
+             (_probs([[0.9, 0.1]] * 6 + [[0.6, 0.4]] * 2), torch.tensor([0, 0, 0, 0, 0, 1, 1, 1]), 4)),
+        Case("confidences of exactly 1.0 (n_bins=4)", (_probs([[1.0, 0.0], [0.0, 1.0], [0.9, 0.1], [1.0, 0.0]]),
+                                                       torch.tensor([0, 0, 0, 0]), 4)),
+        Case("a confidence exactly on a bin edge, 0.5 and 0.75 (n_bins=4)",
+             (_probs([[0.5, 0.5], [0.75, 0.25], [0.25, 0.75], [0.6, 0.4], [0.3, 0.7]]), torch.tensor([0, 1, 1, 0, 0]), 4)),
+        Case("empty bins (n_bins=10)", (_probs([[0.95, 0.05], [0.55, 0.45], [0.05, 0.95]]), torch.tensor([0, 1, 1]), 10)),
+        Case("default n_bins=15, 60 random samples", (rand, rand_y)),
+    ]
+    check_function(fn, _ece_ref, cases, name="expected_calibration_error", diagnose=diagnose_ece,
+                   error_hints={"out of bounds": "a confidence of exactly 1.0 gives bin index n_bins, one past the "
+                                                 "last bin; clamp the index to n_bins − 1"})
+
+
+# --------------------------------------------------------------------------- exercise 5: fitting a temperature
+def _overconfident(k: float, n: int = 600, c: int = 5, seed: int = 0):
+    p, y = cal.simulate_calibrated(n, c, scale=2.5, seed=seed)
+    return k * torch.log(p), y
+
+
+def diagnose_temperature(got, case: Case, expected) -> str | None:
+    """Week 07: name the usual temperature-fitting mistakes (direction, sign, range, returning the loss)."""
+    logits, targets = case.args
+    g = as_number(got)
+    if g is None:
+        return "return T as one number (a float)"
+    if not math.isfinite(g):
+        return "T came out infinite or NaN; search over a range of positive values such as 0.05 to 20"
+    if g <= 0:
+        return ("T must be positive: a negative T reverses the order of the logits and changes every prediction "
+                "(the argmax); search over T > 0 only")
+    if close(g, 1 / expected, rtol=1e-2, atol=1e-3):
+        return "you found 1/T: the logits are *divided* by T, softmax(logits / T), not multiplied"
+    if close(g, cal.nll_at_temperature(logits, targets, expected), rtol=1e-2, atol=1e-3):
+        return "that looks like the smallest NLL; return the T at which it is reached"
+    if close(g, 1.0, rtol=1e-6, atol=1e-6):
+        return "T = 1 changes nothing; minimise the NLL of logits / T over T"
+    return ("the NLL of logits / T is smaller at another T; if you search a grid, make it cover 0.05 to 20 finely "
+            "(or use an optimiser on log T), and make sure you minimise the cross-entropy, not maximise it")
+
+
+def check_fit_temperature(fn) -> None:
+    """Week 07: ``fit_temperature(logits, targets)``: (N, C), (N,) → T > 0 minimising F.cross_entropy(logits / T)."""
+    require_callable(fn, "fit_temperature")
+    cases = [
+        Case("logits 3 times too large (over-confident)", _overconfident(3.0, seed=1)),
+        Case("logits half as large as they should be (under-confident)", _overconfident(0.5, seed=2)),
+        Case("already calibrated logits", _overconfident(1.0, seed=3)),
+        Case("ten classes, 2000 samples, logits 1.7 times too large", _overconfident(1.7, n=2000, c=10, seed=4)),
+    ]
+
+    def student(logits, targets):
+        value = fn(logits, targets)
+        number = as_number(value)
+        return value if number is None else number
+
+    check_function(student, cal.fit_temperature, cases, name="fit_temperature", diagnose=diagnose_temperature,
+                   atol=1e-3, rtol=1e-2)
+
+
+# --------------------------------------------------------------------------- exercise 6: a calibration report
+_REPORT_KEYS = ("T", "probs", "ece_before", "ece_after")
+
+
+def _report_ref(val_logits, val_y, test_logits, test_y) -> dict:
+    T = cal.fit_temperature(val_logits, val_y)
+    probs = cal.temperature_scale(test_logits, T)
+    return {"T": T, "probs": probs, "ece_before": cal.expected_calibration_error(test_logits.double().softmax(1), test_y),
+            "ece_after": cal.expected_calibration_error(probs, test_y)}
+
+
+def _report_cases(val_logits=None, val_y=None, test_logits=None, test_y=None) -> list[Case]:
+    zv, yv = _overconfident(3.0, n=800, c=6, seed=5)
+    zt, yt = _overconfident(1.5, n=800, c=6, seed=6)
+    cases = [Case("made-up logits, 3x too large on the validation set but 1.5x on the test set (so that the two "
+                  "sets need different temperatures)",
+                  (zv, yv, zt, yt))]
+    if val_logits is not None:
+        cases.append(Case("the digits network of this notebook", (val_logits, val_y, test_logits, test_y)))
+    return cases
+
+
+def check_calibration_report(fn, val_logits=None, val_y=None, test_logits=None, test_y=None) -> None:
+    """Week 07: ``calibration_report(val_logits, val_y, test_logits, test_y)`` → {"T", "probs", "ece_before", "ece_after"}."""
+    name = "calibration_report"
+    require_callable(fn, name)
+    cases = _report_cases(val_logits, val_y, test_logits, test_y)
+    for case in cases:
+        zv, yv, zt, yt = case.args
+        ref = _report_ref(*case.args)
+        got = call_student(fn, tuple(a.clone() for a in case.args), name=name, case=case)
+        if not isinstance(got, dict) or any(k not in got for k in _REPORT_KEYS):
+            keys = sorted(got) if isinstance(got, dict) else type(got).__name__
+            raise fail(name, f"expected a dict with keys {list(_REPORT_KEYS)}, got {keys}", case=case)
+        T = as_number(got["T"])
+        if T is None or not close(T, ref["T"], rtol=1e-2, atol=1e-3):
+            T_test = cal.fit_temperature(zt, yt)
+            if T is not None and close(T, T_test, rtol=1e-2, atol=1e-3):
+                hint = ("T was fitted on the test set. Fit it on the validation logits; the test set only measures "
+                        "the result (otherwise the reported ECE is optimistic)")
+            elif T is not None and close(T, 1 / ref["T"], rtol=1e-2, atol=1e-3):
+                hint = "you found 1/T: the logits are divided by T"
+            else:
+                hint = "fit T with fit_temperature(val_logits, val_y)"
+            raise fail(name, f"T = {T!r} is not the temperature that minimises the validation NLL", case=case,
+                       hint=hint)
+        p = as_tensor(got["probs"])
+        if p is None or p.shape != zt.shape:
+            raise fail(name, f"probs must be the calibrated test probabilities, shape {tuple(zt.shape)}, got "
+                             f"{None if p is None else tuple(p.shape)}", case=case,
+                       hint="probs = softmax(test_logits / T, dim=1)")
+        if not finite(p) or not torch.equal(p.argmax(dim=1), zt.argmax(dim=1)):
+            raise fail(name, "probs changes some of the network's predictions (its argmax)", case=case,
+                       hint="temperature scaling must not change any prediction: divide every logit by the same "
+                            "positive T and apply softmax over the classes (dim=1), not over the samples (dim=0)")
+        problem = describe_difference(p.double(), ref["probs"], atol=1e-4, rtol=1e-3)
+        if problem is not None:
+            hint = ("these are the uncalibrated probabilities: divide the test logits by T first"
+                    if close(p, zt.double().softmax(1), atol=1e-4) else "probs = softmax(test_logits / T, dim=1)")
+            raise fail(name, "probs: " + problem, case=case, hint=hint)
+        before, after = as_number(got["ece_before"]), as_number(got["ece_after"])
+        if before is None or after is None:
+            raise fail(name, "ece_before and ece_after must be numbers", case=case)
+        if not (close(before, ref["ece_before"]) and close(after, ref["ece_after"])):
+            val_before = cal.expected_calibration_error(zv.double().softmax(1), yv)
+            if close(before, ref["ece_after"]) and close(after, ref["ece_before"]):
+                hint = "ece_before and ece_after are swapped"
+            elif close(before, val_before):
+                hint = "measure both ECEs on the test set (test_logits, test_y), not on the validation set"
+            else:
+                hint = ("ece_before: the test probabilities at T = 1, softmax(test_logits, dim=1); ece_after: your "
+                        "probs; both with 15 equal-width bins against test_y")
+            raise fail(name, f"ece_before = {before:.4f}, ece_after = {after:.4f} do not match the test set", case=case,
+                       hint=hint)
+    passed(f"{name}: T, calibrated probabilities and both ECEs match on all {len(cases)} cases")
+

@@ -1,0 +1,252 @@
+"""Do the week-07 checks pass right answers and name the likely mistake in wrong ones?"""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_utils import calibration as cal
+from course_utils.checks import CheckFailed
+from course_utils.checks import week07 as checks
+
+
+def not_implemented(*args, **kwargs):
+    raise NotImplementedError()
+
+
+# --------------------------------------------------------------------------- exercise 1
+def _conf(p, y):
+    conf, pred = p.max(dim=1)
+    return conf, (pred == y).float()
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda p, y: (p.gather(1, y.view(-1, 1)).squeeze(1), (p.argmax(1) == y).float()), "probability of the true class"),
+    (lambda p, y: (p.argmax(dim=1).double(), (p.argmax(1) == y).float()), "predicted class \\(the index\\)"),
+    (lambda p, y: (p.max(dim=0).values, (p.argmax(1) == y).float()), "not over the samples \\(dim=0\\)"),
+    (lambda p, y: (p.max(dim=1).values, (p.argmax(1) != y).float()), "wrong way round"),
+    (lambda p, y: (p.max(dim=1).values, y.float()), "don't return the target"),
+    (lambda p, y: p.max(dim=1).values, "return confidence, correct"),
+    (not_implemented, "not implemented"),
+])
+def test_check_confidence_and_correct(wrong, hint, capsys):
+    checks.check_confidence_and_correct(_conf)
+    checks.check_confidence_and_correct(lambda p, y: (p.max(1).values, p.argmax(1) == y))  # bool is fine too
+    assert "confidence_and_correct: all 3 cases" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match=hint):
+        checks.check_confidence_and_correct(wrong)
+
+
+# --------------------------------------------------------------------------- exercise 2
+def _brier(p, y):
+    return ((p - F.one_hot(y, p.shape[1])) ** 2).sum(dim=1).mean()
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda p, y: F.mse_loss(p, F.one_hot(y, p.shape[1]).double()), "averaged over the classes"),
+    (lambda p, y: ((1 - p.gather(1, y.view(-1, 1))) ** 2).mean(), "only the true class counted"),
+    (lambda p, y: ((p - F.one_hot(y, p.shape[1])) ** 2).sum(), "summed over the samples"),
+    (lambda p, y: ((p - F.one_hot(y, p.shape[1])) ** 2).sum(dim=1).mean().sqrt(), "no square root"),
+    (lambda p, y: ((F.one_hot(p.argmax(1), p.shape[1]) - F.one_hot(y, p.shape[1])) ** 2).sum(1).double().mean(),
+     "not a one-hot vector of the predicted class"),
+    (lambda p, y: ((p - F.one_hot(y, p.shape[1])) ** 2).sum(dim=1), "return one number"),
+])
+def test_check_brier(wrong, hint, capsys):
+    checks.check_brier(_brier)
+    assert "brier_score: all 4 cases" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match=hint):
+        checks.check_brier(wrong)
+
+
+# --------------------------------------------------------------------------- exercise 3
+def _threshold(cost_fn, cost_fp):
+    return cost_fp / (cost_fp + cost_fn)
+
+
+def _biopsy(p, cost_fn, cost_fp):
+    return p >= _threshold(cost_fn, cost_fp)
+
+
+@pytest.mark.parametrize("wrong_t, wrong_d, hint", [
+    (lambda fn, fp: fn / (fn + fp), _biopsy, "costs are swapped"),
+    (lambda fn, fp: fp / fn, _biopsy, "ratio of odds"),
+    (lambda fn, fp: 0.5, _biopsy, "only when both mistakes cost the same"),
+    (_threshold, lambda p, fn, fp: p < _threshold(fn, fp), "wrong way round"),
+    (_threshold, lambda p, fn, fp: p >= 0.5, "not 0.5"),
+    (_threshold, lambda p, fn, fp: p > _threshold(fn, fp), "exactly equal to the threshold"),
+    (_threshold, lambda p, fn, fp: (p >= _threshold(fn, fp))[:1], "one True/False per tumour"),
+    (not_implemented, _biopsy, "cost_threshold is not implemented"),
+    (_threshold, not_implemented, "biopsy is not implemented"),
+])
+def test_check_cost_threshold(wrong_t, wrong_d, hint, capsys):
+    checks.check_cost_threshold(_threshold, _biopsy)
+    assert "cost_threshold and biopsy" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match=hint):
+        checks.check_cost_threshold(wrong_t, wrong_d)
+
+
+def test_check_cost_threshold_refuses_values_instead_of_functions():
+    with pytest.raises(CheckFailed, match="pass biopsy itself"):
+        checks.check_cost_threshold(_threshold, _biopsy(torch.tensor([0.5]), 1.0, 1.0))
+
+
+# --------------------------------------------------------------------------- exercise 4
+def _ece(p, y, n_bins=15):
+    conf, pred = p.max(dim=1)
+    correct = (pred == y).double()
+    edges = torch.linspace(0, 1, n_bins + 1, dtype=conf.dtype)
+    idx = torch.bucketize(conf, edges[1:-1])
+    total = 0.0
+    for k in range(n_bins):
+        m = idx == k
+        if m.any():
+            total += m.double().mean() * (conf[m].mean() - correct[m].mean()).abs()
+    return float(total)
+
+
+def _ece_floor(p, y, n_bins=15, drop_one=False, skip_empty=True):
+    """A common wrong version: bins [lo, hi) from floor(conf * M)."""
+    conf, pred = p.max(dim=1)
+    correct = (pred == y).double()
+    idx = torch.floor(conf * n_bins).long()
+    if not drop_one:
+        idx = idx.clamp(max=n_bins - 1)
+    total = 0.0
+    for k in range(n_bins):
+        m = idx == k
+        if m.any() or not skip_empty:
+            total += m.double().mean() * (conf[m].mean() - correct[m].mean()).abs()
+    return float(total)
+
+
+def _ece_index_error(p, y, n_bins=15):
+    conf, pred = p.max(dim=1)
+    counts = torch.zeros(n_bins)
+    counts[torch.floor(conf * n_bins).long()] += 1  # index n_bins for a confidence of 1.0
+    return _ece(p, y, n_bins)
+
+
+def _ece_true_class(p, y, n_bins=15):
+    q = p.clone()
+    conf = p.gather(1, y.view(-1, 1)).squeeze(1)
+    correct = (p.argmax(1) == y).double()
+    idx = torch.bucketize(conf, torch.linspace(0, 1, n_bins + 1, dtype=conf.dtype)[1:-1])
+    total = 0.0
+    for k in range(n_bins):
+        m = idx == k
+        if m.any():
+            total += m.double().mean() * (conf[m].mean() - correct[m].mean()).abs()
+    del q
+    return float(total)
+
+
+def _ece_unweighted(p, y, n_bins=15):
+    conf, pred = p.max(dim=1)
+    correct = (pred == y).double()
+    idx = torch.bucketize(conf, torch.linspace(0, 1, n_bins + 1, dtype=conf.dtype)[1:-1])
+    gaps = [(conf[idx == k].mean() - correct[idx == k].mean()).abs() for k in range(n_bins) if (idx == k).any()]
+    return float(sum(gaps) / len(gaps))
+
+
+def _ece_signed(p, y, n_bins=15):
+    conf, pred = p.max(dim=1)
+    correct = (pred == y).double()
+    idx = torch.bucketize(conf, torch.linspace(0, 1, n_bins + 1, dtype=conf.dtype)[1:-1])
+    return float(sum((idx == k).double().mean() * (conf[idx == k].mean() - correct[idx == k].mean())
+                     for k in range(n_bins) if (idx == k).any()))
+
+
+def _mce(p, y, n_bins=15):
+    return cal.maximum_calibration_error(p, y, n_bins)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (_ece_true_class, "probability of the true class"),
+    (_ece_unweighted, "weight each bin by its share"),
+    (lambda p, y, n_bins=15: _ece_floor(p, y, n_bins, drop_one=True), "1.0 belongs in the last bin"),
+    (_ece_floor, "on a bin edge"),
+    (lambda p, y, n_bins=15: _ece_floor(p, y, n_bins, skip_empty=False), "NaN"),
+    (_ece_index_error, "clamp the index"),
+    (_ece_signed, "absolute gap"),
+    (_mce, "the largest gap \\(the MCE\\)"),
+    (lambda p, y, n_bins=15: torch.tensor([_ece(p, y, n_bins)] * 2), "return one number"),
+    (not_implemented, "not implemented"),
+])
+def test_check_ece(wrong, hint, capsys):
+    checks.check_ece(_ece)
+    checks.check_ece(lambda p, y, n_bins=15: cal.expected_calibration_error(p, y, n_bins))
+    assert "expected_calibration_error: all 7 cases" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match=hint):
+        checks.check_ece(wrong)
+
+
+# --------------------------------------------------------------------------- exercise 5
+def _fit_grid(z, y):
+    grid = torch.exp(torch.linspace(math.log(0.05), math.log(20), 3000, dtype=torch.float64))
+    nll = torch.stack([F.cross_entropy(z / t, y) for t in grid])
+    return float(grid[nll.argmin()])
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda z, y: 1 / cal.fit_temperature(z, y), "you found 1/T"),
+    (lambda z, y: -cal.fit_temperature(z, y), "T must be positive"),
+    (lambda z, y: cal.nll_at_temperature(z, y, cal.fit_temperature(z, y)), "smallest NLL"),
+    (lambda z, y: 1.0, "T = 1 changes nothing"),
+    (lambda z, y: cal.fit_temperature(z, y, bounds=(0.05, 2.0)), "cover 0.05 to 20"),
+    (lambda z, y: float("nan"), "infinite or NaN"),
+    (lambda z, y: "2.0", "return T as one number"),
+    (not_implemented, "not implemented"),
+])
+def test_check_fit_temperature(wrong, hint, capsys):
+    checks.check_fit_temperature(_fit_grid)  # a fine grid search is good enough
+    checks.check_fit_temperature(lambda z, y: torch.tensor(cal.fit_temperature(z, y)))
+    assert "fit_temperature: all 4 cases" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match=hint):
+        checks.check_fit_temperature(wrong)
+
+
+# --------------------------------------------------------------------------- exercise 6
+def _report(zv, yv, zt, yt):
+    T = cal.fit_temperature(zv, yv)
+    probs = torch.softmax(zt / T, dim=1)
+    return {"T": T, "probs": probs, "ece_before": cal.expected_calibration_error(zt.softmax(1), yt),
+            "ece_after": cal.expected_calibration_error(probs, yt)}
+
+
+def _with(**changes):
+    def report(zv, yv, zt, yt):
+        out = _report(zv, yv, zt, yt)
+        for key, make in changes.items():
+            out[key] = make(zv, yv, zt, yt, out)
+        return out
+    return report
+
+
+def _fitted_on_test(zv, yv, zt, yt):
+    return _report(zt, yt, zt, yt)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (_fitted_on_test, "T was fitted on the test set"),
+    (_with(T=lambda zv, yv, zt, yt, o: 1 / o["T"]), "you found 1/T"),
+    (_with(probs=lambda zv, yv, zt, yt, o: torch.softmax(zt / o["T"], dim=0)), "changes some of the network's predictions"),
+    (_with(probs=lambda zv, yv, zt, yt, o: torch.softmax(-zt / o["T"], dim=1)), "must not change any prediction"),
+    (_with(probs=lambda zv, yv, zt, yt, o: zt.softmax(1)), "uncalibrated probabilities"),
+    (_with(probs=lambda zv, yv, zt, yt, o: zt.softmax(1)[:10]), "calibrated test probabilities, shape"),
+    (_with(ece_before=lambda zv, yv, zt, yt, o: o["ece_after"], ece_after=lambda zv, yv, zt, yt, o: o["ece_before"]),
+     "swapped"),
+    (_with(ece_before=lambda zv, yv, zt, yt, o: cal.expected_calibration_error(zv.softmax(1), yv)), "on the test set"),
+    (_with(ece_after=lambda zv, yv, zt, yt, o: None), "must be numbers"),
+    (lambda zv, yv, zt, yt: [1, 2], "expected a dict with keys"),
+    (not_implemented, "not implemented"),
+])
+def test_check_calibration_report(wrong, hint, capsys):
+    p, y = cal.simulate_calibrated(300, 4, seed=9)
+    q, t = cal.simulate_calibrated(300, 4, seed=10)
+    real = (2 * torch.log(p), y, 2 * torch.log(q), t)
+    checks.check_calibration_report(_report, *real)
+    assert "on all 2 cases" in capsys.readouterr().out
+    checks.check_calibration_report(_report)  # the made-up case alone
+    with pytest.raises(CheckFailed, match=hint):
+        checks.check_calibration_report(wrong, *real)

@@ -1,0 +1,475 @@
+"""Does a ✔ from each exercise's visible check predict its hidden tests' verdict, for odd answers too?
+
+For every week of solutions/ that has a table below, the solution notebook's code cells run once, in
+this process, in one namespace (as a kernel would run them). Then, for each graded exercise and each
+odd version of its answer — a float where a tensor is asked, NumPy, a list, a tuple, None, the wrong
+dtype, a detached result, an answer that overwrites its input, the right answer by another route —
+the graded cell's visible part and its hidden tests run on a copy of the namespace taken just before
+that cell, with the answer replaced. Their verdicts (passed / failed) must agree, and the visible
+part may only fail with a CheckFailed (a hint), never with an internal traceback.
+
+Adding a week is one entry in WEEKS: for each graded cell, the name of the answer it checks and how
+to build each odd version of it from the solution (``make(solution, cell) -> odd answer``; ``cell``
+is the executed graded cell, whose ``after`` namespace holds what the solution computed there).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import io
+import math
+import re
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from course_utils.checks import CheckFailed
+
+ROOT = Path(__file__).resolve().parents[1]
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS\n?", re.S)
+
+
+# --------------------------------------------------------------------------- odd versions of an answer
+def returns(transform):
+    """The solution with ``transform`` applied to what it returns."""
+    def make(sol, cell):
+        @functools.wraps(sol)  # keeps the student's parameter names for the checks' messages
+        def odd(*args, **kwargs):
+            return transform(sol(*args, **kwargs))
+        return odd
+    return make
+
+
+def overwrites_input(sol, cell):
+    """A right result, and the caller's first argument changed afterwards (``x -= ...`` in the answer)."""
+    @functools.wraps(sol)
+    def odd(x, *args, **kwargs):
+        out = sol(x, *args, **kwargs)
+        with torch.no_grad():
+            x.add_(1)
+        return out
+    return odd
+
+
+def another(fn):
+    """An answer written from scratch (``fn`` itself), whatever the solution."""
+    return lambda sol, cell: fn
+
+
+def first(t):
+    return t.detach().reshape(-1)[0]
+
+
+TENSOR_ODD = {
+    "None": returns(lambda r: None),
+    "a Python float": returns(lambda r: float(first(r))),
+    "a NumPy array": returns(lambda r: r.detach().cpu().numpy()),
+    "a NumPy float32": returns(lambda r: np.float32(first(r))),
+    "a list": returns(lambda r: r.tolist()),
+    "a tuple": returns(lambda r: (r,)),
+    "float64 / float32 swapped": returns(lambda r: r.double() if r.dtype != torch.float64 else r.float()),
+    "float16": returns(lambda r: r.half()),
+    "detached": returns(lambda r: r.detach()),
+    "overwrites its input": overwrites_input,
+    "moved to the CPU": returns(lambda r: r.cpu()),
+}
+CLASSES_ODD = {
+    **{k: v for k, v in TENSOR_ODD.items() if k not in ("detached", "float64 / float32 swapped")},
+    "int32": returns(lambda r: r.int()),
+    "bool": returns(lambda r: r.bool()),
+    "float": returns(lambda r: r.float()),
+    "shape (N, 1)": returns(lambda r: r[:, None]),
+}
+NUMBER_ODD = {
+    "None": returns(lambda r: None),
+    "a 0-dim tensor": returns(torch.tensor),
+    "a (1,) tensor": returns(lambda r: torch.tensor([r])),
+    "a NumPy float32": returns(np.float32),
+    "a NumPy float64": returns(np.float64),
+    "the string": returns(str),
+    "a list": returns(lambda r: [r]),
+    "a tuple": returns(lambda r: (r,)),
+    "a dict": returns(lambda r: {"value": r}),
+}
+PAIR_ODD = {
+    "None": returns(lambda r: None),
+    "a list": returns(list),
+    "(first, None)": returns(lambda r: (r[0], None)),
+    "(None, second)": returns(lambda r: (None, r[1])),
+    "swapped": returns(lambda r: (r[1], r[0])),
+    "three values": returns(lambda r: (*r, 0.0)),
+    "a dict": returns(lambda r: {"first": r[0], "second": r[1]}),
+    "second as a tensor": returns(lambda r: (r[0], torch.tensor(r[1]))),
+    "second as np.float32": returns(lambda r: (r[0], np.float32(r[1]))),
+}
+
+
+def choice_odd(right):
+    """Odd versions of a multiple-choice answer (a string)."""
+    return {
+        "a list": another([right]), "a set": another({right}), "a dict": another({right: True}),
+        "lower case": another(right.lower()), "a trailing space": another(right + " "), "None": another(None),
+        "a NumPy array": another(np.array([right])), "np.str_": another(np.str_(right)), "the letter wrong": another("A"),
+    }
+
+
+def table_odd():
+    """Odd versions of a {task: choice} table."""
+    return {
+        "a list of pairs": lambda sol, cell: list(sol.items()),
+        "an extra task": lambda sol, cell: {**sol, "extra": next(iter(sol.values()))},
+        "a task missing": lambda sol, cell: dict(list(sol.items())[1:]),
+        "values in lower case": lambda sol, cell: {k: v.lower() for k, v in sol.items()},
+        "a trailing space": lambda sol, cell: {k: v + " " for k, v in sol.items()},
+        "NumPy arrays as values": lambda sol, cell: {k: np.array([v]) for k, v in sol.items()},
+        "np.str_ values": lambda sol, cell: {k: np.str_(v) for k, v in sol.items()},
+        "an OrderedDict": lambda sol, cell: OrderedDict(sol),
+        "None": another(None),
+    }
+
+
+# --------------------------------------------------------------------------- week 01
+def sequential_heads(bias=True, trunk=nn.ReLU):
+    class Net(nn.Module):
+        def __init__(self, n_features, n_hidden, n_species):
+            super().__init__()
+            self.trunk = nn.Sequential(nn.Linear(n_features, n_hidden), trunk())
+            self.species_head = nn.Sequential(nn.Linear(n_hidden, n_species, bias=bias))
+            self.height_head = nn.Sequential(nn.Linear(n_hidden, 1, bias=bias))
+
+        def forward(self, x):
+            h = self.trunk(x)
+            return self.species_head(h), self.height_head(h).squeeze(-1)
+
+    return another(Net)
+
+
+def forward_returns(transform):
+    """The solution's class with ``transform`` applied to what forward returns."""
+    def make(sol, cell):
+        class Odd(sol):
+            def forward(self, x):
+                return transform(super().forward(x))
+        return Odd
+    return make
+
+
+def double_model(sol, cell):
+    class Odd(sol):
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.double()
+    return Odd
+
+
+TWO_HEAD_ODD = {
+    "an instance": lambda sol, cell: sol(4, 8, 3),
+    "nn.Sequential(nn.Linear) heads": sequential_heads(),
+    "heads without bias": sequential_heads(bias=False),
+    "a Tanh trunk": sequential_heads(trunk=nn.Tanh),
+    "forward returns a list": forward_returns(list),
+    "forward returns a dict": forward_returns(lambda r: {"species": r[0], "height": r[1]}),
+    "forward returns None": forward_returns(lambda r: None),
+    "height of shape (N, 1)": forward_returns(lambda r: (r[0], r[1][:, None])),
+    "softmax after the species head": forward_returns(lambda r: (r[0].softmax(1), r[1])),
+    "sigmoid after the height head": forward_returns(lambda r: (r[0], torch.sigmoid(r[1]))),
+    "float64 outputs": forward_returns(lambda r: (r[0].double(), r[1].double())),
+    "detached outputs": forward_returns(lambda r: (r[0].detach(), r[1].detach())),
+    "a float64 model": double_model,
+}
+
+WEEK01 = {
+    "ex1_output_choices_test": ("answers", table_odd()),
+    "ex2_sigmoid_test": ("sigmoid", {
+        **TENSOR_ODD,
+        "tanh": another(lambda z: 0.5 * (1 + torch.tanh(z / 2))),
+        "torch.sigmoid": another(torch.sigmoid),
+        "piecewise stable": another(lambda z: torch.where(z >= 0, 1 / (1 + torch.exp(-z)),
+                                                          torch.exp(z) / (1 + torch.exp(z)))),
+    }),
+    "ex3_predict_binary_test": ("predict_binary", {
+        **CLASSES_ODD,
+        "where(p >= t, 1, 0)": another(lambda logits, threshold=0.5: torch.where(torch.sigmoid(logits) >= threshold,
+                                                                                 1, 0)),
+        "logits compared with the threshold": another(lambda logits, threshold=0.5: (logits >= threshold).long()),
+    }),
+    "ex4_logits_to_classes_test": ("logits_to_classes", {
+        **CLASSES_ODD,
+        "max(dim=1).indices": another(lambda logits: logits.max(dim=1).indices),
+        "max(dim=1)": another(lambda logits: logits.max(dim=1)),
+        "argmax of softmax": another(lambda logits: torch.softmax(logits, dim=1).argmax(dim=1)),
+    }),
+    "ex5_two_head_test": ("TwoHeadNet", TWO_HEAD_ODD),
+}
+
+
+# --------------------------------------------------------------------------- week 02
+def brentq_temperature(logits, target):
+    from scipy.optimize import brentq
+
+    z = logits.double()
+    return brentq(lambda log_t: torch.softmax(z / math.exp(log_t), 0).max().item() - target, -10.0, 10.0,
+                  xtol=1e-12)
+
+
+WEEK02 = {
+    "ex1_softmax_vector_test": ("softmax_vector", {
+        **TENSOR_ODD,
+        "torch.softmax": another(lambda x: torch.softmax(x, dim=0)),
+        "exp(x - logsumexp(x)), less precise": another(lambda x: torch.exp(x - torch.logsumexp(x, 0))),
+    }),
+    "ex2_softmax_batch_test": ("softmax_batch", {
+        **TENSOR_ODD,
+        "F.softmax": another(lambda x, dim: nn.functional.softmax(x, dim)),
+        "exp of x - logsumexp": another(lambda x, dim: torch.exp(x - torch.logsumexp(x, dim, keepdim=True))),
+    }),
+    "ex3_logsumexp_test": ("logsumexp", {
+        **TENSOR_ODD,
+        "keepdim=True": returns(lambda r: r.unsqueeze(-1)),
+        "torch.logsumexp": another(torch.logsumexp),
+        "max without keepdim": another(lambda x, dim: x.amax(dim) + torch.log(torch.exp(x - x.amax(dim, keepdim=True))
+                                                                               .sum(dim))),
+    }),
+    "ex4_log_softmax_test": ("log_softmax", {
+        **TENSOR_ODD,
+        "torch.log_softmax": another(torch.log_softmax),
+        "x - torch.logsumexp": another(lambda x, dim: x - torch.logsumexp(x, dim, keepdim=True)),
+    }),
+    "ex5_temperature_for_test": ("temperature_for", {
+        **NUMBER_ODD,
+        "brentq on log T": another(brentq_temperature),
+        "1 / T": returns(lambda r: 1 / r),
+    }),
+}
+
+
+# --------------------------------------------------------------------------- week 05
+def train_epoch_with_tensor_total(model, loss_fn, optimizer, loader):
+    model.train()
+    total, n = torch.zeros(()), 0
+    for X, y in loader:
+        loss = loss_fn(model(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total, n = total + loss.detach() * len(y), n + len(y)
+    return (total / n).item()
+
+
+def evaluate_variant(*, no_grad=True, eval_mode=True, restore=True, at_once=False):
+    def evaluate(model, loss_fn, loader):
+        if eval_mode:
+            model.eval()
+        with torch.set_grad_enabled(not no_grad):
+            if at_once:  # all the outputs first, one loss at the end: the same numbers
+                out = torch.cat([model(X) for X, _ in loader])
+                y = torch.cat([t for _, t in loader])
+                result = loss_fn(out, y).item(), (out.argmax(1) == y).double().mean().item()
+            else:
+                total, correct, n = 0.0, 0, 0
+                for X, y in loader:
+                    out = model(X)
+                    total, correct, n = total + loss_fn(out, y).item() * len(y), correct + (out.argmax(1) == y).sum().item(), n + len(y)
+                result = total / n, correct / n
+        if restore:
+            model.train()
+        return result
+    return another(evaluate)
+
+
+def fixed_train_log_softmax(model, train_loader, val_loader, epochs, lr):
+    loss_fn, opt, losses = nn.NLLLoss(), torch.optim.SGD(model.parameters(), lr=lr), []
+    model.train()
+    for _ in range(epochs):
+        total, n = 0.0, 0
+        for X, y in train_loader:
+            loss = loss_fn(torch.log_softmax(model(X), dim=1), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total, n = total + loss.item() * len(y), n + len(y)
+        losses.append(total / n)
+    model.eval()
+    with torch.no_grad():
+        correct = sum((model(X).argmax(dim=1) == y).sum().item() for X, y in val_loader)
+    model.train()
+    return losses, correct / sum(len(y) for _, y in val_loader)
+
+
+def trained(transform):
+    """The digits model the solution trained (taken from the namespace, not trained again), transformed."""
+    def make(sol, cell):
+        return lambda train_loader, val_loader: transform(copy.deepcopy(cell.after["result"]["model"]))
+    return make
+
+
+class TupleForward(nn.Module):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        logits = self.inner(x)
+        return logits, logits.softmax(1)
+
+
+WEEK05 = {
+    "ex1_loss_pairing_test": ("answer", choice_odd("B")),
+    "ex2_train_one_epoch_test": ("train_one_epoch", {
+        **NUMBER_ODD,
+        "a tensor total, .item() at the end": another(train_epoch_with_tensor_total),
+    }),
+    "ex3_evaluate_test": ("evaluate", {
+        **PAIR_ODD,
+        "without no_grad": evaluate_variant(no_grad=False),
+        "without model.eval()": evaluate_variant(eval_mode=False),
+        "left in eval mode": evaluate_variant(restore=False),
+        "one loss over all outputs": evaluate_variant(at_once=True),
+    }),
+    "ex4_fixed_train_test": ("fixed_train", {
+        **{k: v for k, v in PAIR_ODD.items() if k != "swapped"},
+        "losses as a tensor": returns(lambda r: (torch.tensor(r[0]), r[1])),
+        "losses as a NumPy array": returns(lambda r: (np.array(r[0]), r[1])),
+        "losses as a tuple": returns(lambda r: (tuple(r[0]), r[1])),
+        "log_softmax + NLLLoss": another(fixed_train_log_softmax),
+    }),
+    "ex5_train_digits_model_test": ("train_digits_model", {
+        "the trained model": trained(lambda m: m),
+        "None": trained(lambda m: None),
+        "(model, accuracy)": trained(lambda m: (m, 0.97)),
+        "the state_dict": trained(lambda m: m.state_dict()),
+        "a float64 model": trained(lambda m: m.double()),
+        "forward returns a tuple": trained(TupleForward),
+        "forward gives probabilities": trained(lambda m: nn.Sequential(m, nn.Softmax(dim=1))),
+        "an untrained model": another(lambda train_loader, val_loader: nn.Linear(64, 10)),
+    }),
+}
+
+#: week -> {graded cell id: (the name its answer has, {odd version: make(solution, namespace)})}
+WEEKS = {"week01": WEEK01, "week02": WEEK02, "week05": WEEK05}
+
+
+# --------------------------------------------------------------------------- running cells in this process
+@dataclass
+class Graded:
+    visible: str
+    hidden: str
+    namespace: dict  # a copy of the namespace just before the graded cell ran
+    after: dict  # ... and just after
+
+
+def _run(source: str, ns: dict, where: str) -> BaseException | None:
+    """Execute a cell's source in ``ns`` (stdout swallowed); the exception it raised, or None."""
+    torch.manual_seed(0)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(compile(source, where, "exec"), ns)
+    except Exception as exc:
+        return exc
+    return None
+
+
+@contextlib.contextmanager
+def _torch_settings_kept():
+    """One CPU thread meanwhile (tiny models: faster than several competing threads, as week 05 sets itself);
+    the notebooks' set_seed (deterministic algorithms) and set_num_threads are undone afterwards."""
+    threads = torch.get_num_threads()
+    det, warn_only = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(det, warn_only=warn_only)
+
+
+@functools.cache
+def executed(week: str) -> dict[str, Graded]:
+    """Run the solution notebook of ``week`` top to bottom; each graded cell's parts and namespace."""
+    nb = nbformat.read(ROOT / "solutions" / week / f"{week}_exercises.ipynb", as_version=4)
+    ns: dict = {"__name__": "__main__"}
+    graded = {}
+    with _torch_settings_kept():
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                hidden = HIDDEN.search(cell.source)
+                graded[meta["grade_id"]] = Graded(HIDDEN.sub("", cell.source), hidden.group(1) if hidden else "",
+                                                  dict(ns), ns)
+            error = _run(cell.source, ns, f"<{week} {meta.get('grade_id', 'cell')}>")
+            assert error is None, f"{week}: the solution notebook fails in this process: {error!r}"
+            if meta.get("grade"):
+                graded[meta["grade_id"]].after = dict(ns)
+    return graded
+
+
+def verdicts(week: str, gid: str, name: str, make) -> tuple[BaseException | None, BaseException | None]:
+    """(visible error, hidden error) of graded cell ``gid`` when its answer ``name`` is replaced by an odd one."""
+    cell = executed(week)[gid]
+    ns = dict(cell.namespace)
+    ns[name] = make(ns[name], cell)
+    with _torch_settings_kept():
+        visible = _run(cell.visible, ns, f"<{week} {gid} visible>")
+        hidden = _run(cell.hidden, ns, f"<{week} {gid} hidden>")
+    return visible, hidden
+
+
+def _weeks_found() -> list[str]:
+    return sorted(p.name for p in (ROOT / "solutions").glob("week*") if (p / f"{p.name}_exercises.ipynb").exists())
+
+
+CASES = [(week, gid) for week in sorted(WEEKS) if week in _weeks_found() for gid in WEEKS[week]]
+N_PAIRS = sum(len(WEEKS[w][g][1]) for w, g in CASES)
+
+
+def _say(exc: BaseException | None) -> str:
+    return "passed" if exc is None else f"failed ({type(exc).__name__}: {str(exc).strip().splitlines()[0][:120]})"
+
+
+@pytest.mark.parametrize("week, gid", CASES)
+def test_visible_and_hidden_verdicts_agree_on_odd_answers(week, gid):
+    """For every odd version of this exercise's answer: does the visible check's verdict equal the hidden tests'?
+    Does the visible check fail with a hint (CheckFailed) rather than a traceback?"""
+    name, variants = WEEKS[week][gid]
+    problems = []
+    for label, make in variants.items():
+        visible, hidden = verdicts(week, gid, name, make)
+        if (visible is None) != (hidden is None):
+            problems.append(f"{label}: visible {_say(visible)}, hidden {_say(hidden)}")
+        elif visible is not None and not isinstance(visible, CheckFailed):
+            problems.append(f"{label}: the visible check crashed instead of giving a hint: {_say(visible)}")
+    assert not problems, f"{week}/{gid}, {len(problems)} of {len(variants)} odd answers:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("week", sorted(WEEKS))
+def test_every_graded_exercise_of_a_covered_week_has_odd_answers(week):
+    """A new graded cell in a covered week needs its row in the table (else its rule goes untested)."""
+    if week not in _weeks_found():
+        pytest.skip(f"solutions/{week} is not there")
+    nb = nbformat.read(ROOT / "solutions" / week / f"{week}_exercises.ipynb", as_version=4)
+    gids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert sorted(gids) == sorted(WEEKS[week]), f"{week}: graded cells {gids}, table rows {sorted(WEEKS[week])}"
+
+
+@pytest.mark.parametrize("week", [w for w in _weeks_found() if w not in WEEKS] or ["none"])
+def test_weeks_without_a_table(week):
+    if week == "none":
+        return
+    pytest.skip(f"{week} has no odd-answer table in tests/test_verdicts.py yet")
+
+
+def test_the_matrix_tries_every_kind_of_odd_answer():
+    """Is the matrix as large as it claims (a guard against a table that silently shrinks)?"""
+    assert N_PAIRS >= 150, N_PAIRS
