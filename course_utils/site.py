@@ -86,12 +86,16 @@ def readout(figure) -> str:
 
 
 def encode_png(figure, colours: int = PALETTE_COLOURS) -> bytes:
-    """The figure at its own dpi as a palette PNG (no dithering: flat colours stay flat)."""
+    """The figure as drawn on its canvas (its own dpi) as a palette PNG; no dithering: flat colours stay flat.
+
+    One draw of the Agg canvas, as a slider step shows it (``savefig`` would lay the figure out and draw
+    it twice); a live ipympl canvas is drawn without sending anything to a front end.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    buf = io.BytesIO()
-    figure.savefig(buf, format="png", dpi=figure.dpi)
-    img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    FigureCanvasAgg.draw(figure.canvas)
+    img = Image.fromarray(np.asarray(figure.canvas.buffer_rgba())).convert("RGB")
     # max-coverage keeps every pixel within a few levels of the original (median cut: up to 64)
     img = img.quantize(colors=colours, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE)
     out = io.BytesIO()
@@ -115,11 +119,11 @@ def render_frames(explorer, outdir: Path, *, max_grid: int = MAX_GRID, max_steps
     files: dict[str, int] = {}  # PNG digest -> file number
     frames, readouts = [], []
     fig = explorer.figure
-    if not isinstance(fig.canvas, FigureCanvasAgg):  # a figure without a live canvas: keep one renderer (3x faster)
+    if not isinstance(fig.canvas, FigureCanvasAgg):  # a figure built without a live canvas
         FigureCanvasAgg(fig)
     for index in np.ndindex(*[len(a["positions"]) for a in axes]):
         values = {a["name"]: a["positions"][i] for a, i in zip(axes, index, strict=True)}
-        with course_style():  # as a slider move does; the image is then saved as the notebook's PNG is
+        with course_style():  # as a slider move does
             explorer.redraw(explorer.update(**values))
         png = encode_png(fig)
         digest = hashlib.sha1(png).hexdigest()

@@ -435,7 +435,7 @@ N_PAIRS = sum(len(WEEKS[w][g][1]) for w, g in CASES)
 
 
 def _say(exc: BaseException | None) -> str:
-    return "passed" if exc is None else f"failed ({type(exc).__name__}: {str(exc).strip().splitlines()[0][:120]})"
+    return "passed" if exc is None else f"failed ({type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:120]})"
 
 
 @pytest.mark.parametrize("week, gid", CASES)

@@ -1,4 +1,4 @@
-"""Week 04 checks: MAE, MSE, RMSE, Huber, their gradients, the loss choice, the broadcasting bug."""
+"""Week 04 checks: MAE, MSE, RMSE, Huber, their gradients, the broadcasting bug, a line fitted by gradient descent."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+
+from course_utils.data import make_line_with_outliers
 
 from ._core import (
     Case,
@@ -17,8 +19,11 @@ from ._core import (
     clone,
     close,
     expect_value_error,
+    fail,
     passed,
+    require_callable,
 )
+from ._rules import define_rule
 
 BROADCAST_HINT = ("(N,1) vs (N,) broadcast to (N,N): pred - target became a table of every prediction minus every "
                   "target — flatten the model output with .squeeze(-1) or .view(-1) first")
@@ -318,3 +323,100 @@ def check_safe_mse(fn: Callable) -> None:
     passed("safe_mse: refuses shapes that cannot be matched, with a message about the shapes")
 
 
+
+
+# --------------------------------------------------------------------------- gradient descent on a line
+GD_LINE = define_rule("gd_line", returns=("float", "float"), parts=("slope w", "intercept b"), time_limit=60.0)
+
+GD_ERROR_HINTS = {
+    "element 0 of tensors does not require grad": (
+        "after the first step w (or c) lost requires_grad: `w = w - step * w.grad` builds a new tensor; "
+        "update in place under torch.no_grad() with `w -= step * w.grad`"),
+    "NoneType": ("w.grad is None: create w and c with requires_grad=True, and call loss.backward() before "
+                 "the update"),
+    "a leaf Variable that requires grad": ("update the parameters inside `with torch.no_grad():` — autograd "
+                                           "refuses to record an in-place change of a leaf tensor"),
+}
+
+
+def _gd_variant(x, y, loss_fn, lr, steps, *, centre=True, zero_grad=True, decay=True, convert=True):
+    """Week 04: the exercise's algorithm, or one of its usual mistakes, in the dtype of x → (w, b)."""
+    x_mean = x.mean() if centre else torch.zeros((), dtype=x.dtype)
+    xc = x - x_mean
+    w = torch.zeros((), dtype=x.dtype, requires_grad=True)
+    c = torch.zeros((), dtype=x.dtype, requires_grad=True)
+    for t in range(steps):
+        if zero_grad:
+            w.grad = c.grad = None
+        loss_fn(w * xc + c, y).backward()
+        step = lr * (1 - t / steps) if decay else lr
+        with torch.no_grad():
+            w -= step * w.grad
+            c -= step * c.grad
+    w_fit = w.item()
+    return w_fit, (c.item() - w_fit * x_mean.item()) if convert else c.item()
+
+
+def diagnose_gd_line(got, case: Case, expected) -> str | None:
+    """Week 04: name the usual mistakes of a hand-written gradient-descent line fit from its (w, b)."""
+    w, b = got
+    x, y, loss_fn = case.args[:3]
+    lr, steps = case.kwargs.get("lr", 0.2), case.kwargs.get("steps", 1000)
+    if not (math.isfinite(w) and math.isfinite(b)):
+        return ("the parameters blew up to inf or NaN. Two usual causes: a step *with* the gradient instead of "
+                "against it (w -= step * w.grad, not +=), or x not centred first (xc = x − x.mean()) — on the "
+                "raw doses this step size overshoots further at every step")
+    if abs(w) < 1e-12 and abs(b) < 1e-12:
+        return ("w and b never moved from 0: update them in place under torch.no_grad() (w -= step * w.grad) and "
+                "return w.item() and the intercept at the end")
+    variants = [
+        ({"convert": False}, "you returned c, the intercept of the centred line; the line's own intercept is "
+                             "b = c − w·mean(x)"),
+        ({"zero_grad": False}, "gradients pile up: reset w.grad and c.grad (to None, or .zero_()) before every "
+                               "backward — loss.backward() adds to them"),
+        ({"decay": False}, "with a fixed step the MAE's constant-size gradient keeps jumping across the optimum: "
+                           "shrink the step, lr · (1 − t / steps)"),
+        ({"centre": False}, "centre x first (xc = x − x.mean()) and fit w·xc + c: without it the slope and "
+                            "intercept fight each other and gradient descent is far slower"),
+    ]
+    for kwargs, hint in variants:
+        vw, vb = _gd_variant(x, y, loss_fn, lr, steps, **kwargs)
+        if abs(w - vw) < 1e-3 * (1 + abs(vw)) and abs(b - vb) < 1e-3 * (1 + abs(vb)):
+            return hint
+    return None
+
+
+def _gd_cases() -> list[Case]:
+    """Week 04: (x, y, loss_fn) cases of the gradient-descent exercise, with the loss each case minimises."""
+    F = torch.nn.functional
+    clean = make_line_with_outliers(n=20, n_outliers=0, seed=11)
+    dirty = make_line_with_outliers(n=30, n_outliers=3, outlier_shift=10.0, seed=12)
+    return [
+        Case("MSE on 20 points without outliers", (*clean, F.mse_loss), hint=None),
+        Case("MAE on 30 points, 3 outliers", (*dirty, F.l1_loss)),
+        Case("Huber (δ = 1) on 30 points, 3 outliers", (*dirty, lambda p, t: F.huber_loss(p, t, delta=1.0))),
+    ]
+
+
+def check_gd_line(fn: Callable) -> None:
+    """Week 04 exercise: ``fn(x, y, loss_fn, lr=0.2, steps=1000)`` fits a line by gradient descent → (w, b) floats.
+
+    The answer must reach the line that minimises the loss (computed directly with ``best_line``) to within
+    0.01 in the slope and 0.02 in the intercept.
+    """
+    from course_utils.fitting import best_line
+
+    require_callable(fn, "gd_line")
+    for case, loss in zip(_gd_cases(), ("mse", "mae", "huber"), strict=True):
+        x, y = case.args[:2]
+        got = GD_LINE.call(fn, case.args, case.kwargs, case=case, error_hints=GD_ERROR_HINTS)
+        GD_LINE.accept(got, case=case)  # a tuple of two Python floats
+        best = best_line(x, y, loss, delta=1.0)
+        w, b = got
+        if not (abs(w - best.w) <= 0.01 and abs(b - best.b) <= 0.02):
+            hint = diagnose_gd_line(got, case, (best.w, best.b))
+            raise fail("gd_line", f"your line has slope {w:.4g} and intercept {b:.4g}; the line that minimises this "
+                       f"loss has slope {best.w:.4f} and intercept {best.b:.4f}", case=case,
+                       hint=hint or "follow the four steps above exactly: centre x, zero the gradients, step "
+                       "lr·(1 − t/steps) against them, and convert the intercept back")
+    passed("gd_line: reaches the best line for MSE, MAE and Huber")

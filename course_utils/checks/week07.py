@@ -37,7 +37,7 @@ def _true_class_prob(probs, targets) -> torch.Tensor:
 
 # --------------------------------------------------------------------------- exercise 1: confidence and correctness
 _CONF_CASES = [
-    Case("two samples, three classes", (_probs([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]]), torch.tensor([0, 1]))),
+    Case("two samples, three classes", (_probs([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]]), torch.tensor([0, 2]))),
     Case("a wrong prediction made with confidence 0.9",
          (_probs([[0.05, 0.9, 0.05], [0.2, 0.2, 0.6], [0.5, 0.25, 0.25]]), torch.tensor([0, 2, 0]))),
     Case("four samples, two classes", (_probs([[0.8, 0.2], [0.4, 0.6], [0.55, 0.45], [0.1, 0.9]]),
@@ -106,6 +106,9 @@ def diagnose_brier(got, case: Case, expected) -> str | None:
     """Week 07: name the usual multi-class Brier mistakes."""
     probs, targets = case.args
     n, c = probs.shape
+    g_t = as_tensor(got)
+    if g_t is not None and g_t.dim() > 0:
+        return "return one number, the mean over the samples, not one value per sample"
     g = as_number(got)
     if g is None:
         return "return one number: the mean over the samples (a float or a 0-dim tensor)"
@@ -251,12 +254,11 @@ def diagnose_ece(got, case: Case, expected) -> str | None:
         ({"true_class": True}, _TRUE_CLASS),
         ({"unweighted": True}, "you averaged the bins' gaps equally; weight each bin by its share of the samples, "
                                "count / N (a bin with 2 samples must count less than one with 200)"),
-        ({"drop_one": True}, "a confidence of exactly 1.0 fell out of your bins; it belongs in the last bin "
-                             "(clamp the bin index to n_bins − 1)"),
         ({"left_closed": True}, "a confidence exactly on a bin edge, e.g. 0.5 with 4 bins, belongs to the bin "
                                 "below it: the bins are (lo, hi], so 0.5 is in (0.25, 0.5]"),
-        ({"left_closed": True, "drop_one": True}, "a confidence exactly on a bin edge belongs to the bin below it "
-                                                  "((lo, hi] bins), and 1.0 belongs in the last bin"),
+        ({"left_closed": True, "drop_one": True}, "a confidence of exactly 1.0 fell out of your bins: it belongs "
+                                                  "in the last bin. (And a confidence exactly on an edge belongs to "
+                                                  "the bin below it: (lo, hi] bins)"),
         ({"signed": True}, "take the absolute gap |accuracy − confidence| in each bin; otherwise over- and "
                            "under-confident bins cancel"),
         ({"worst": True}, "that is the largest gap (the MCE); the ECE is the count-weighted mean of the gaps"),
@@ -280,12 +282,12 @@ def check_ece(fn) -> None:
         Case("all samples in one bin (n_bins=2)", (_probs([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]]), torch.tensor([0, 1, 1]),
                                                    2)),
         Case("the true class is not the predicted one (n_bins=5)",
-             (_probs([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.5, 0.4, 0.1], [0.2, 0.2, 0.6]]), torch.tensor([1, 1, 0, 1]),
-              5)),
+             (_probs([[0.7, 0.2, 0.1], [0.1, 0.65, 0.25], [0.5, 0.45, 0.05], [0.2, 0.15, 0.65]]),
+              torch.tensor([1, 1, 0, 1]), 5)),
         Case("bins of very different sizes (n_bins=4)",
              (_probs([[0.9, 0.1]] * 6 + [[0.6, 0.4]] * 2), torch.tensor([0, 0, 0, 0, 0, 1, 1, 1]), 4)),
-        Case("confidences of exactly 1.0 (n_bins=4)", (_probs([[1.0, 0.0], [0.0, 1.0], [0.9, 0.1], [1.0, 0.0]]),
-                                                       torch.tensor([0, 0, 0, 0]), 4)),
+        Case("confidences of exactly 1.0 (n_bins=4)",
+             (_probs([[1.0, 0.0], [0.0, 1.0], [0.9, 0.1], [1.0, 0.0], [0.6, 0.4]]), torch.tensor([0, 0, 1, 0, 0]), 4)),
         Case("a confidence exactly on a bin edge, 0.5 and 0.75 (n_bins=4)",
              (_probs([[0.5, 0.5], [0.75, 0.25], [0.25, 0.75], [0.6, 0.4], [0.3, 0.7]]), torch.tensor([0, 1, 1, 0, 0]), 4)),
         Case("empty bins (n_bins=10)", (_probs([[0.95, 0.05], [0.55, 0.45], [0.05, 0.95]]), torch.tensor([0, 1, 1]), 10)),

@@ -150,6 +150,7 @@ class Sandbox:
         """The whole environment of the grading process and its kernel (nothing else of the grader's)."""
         env = {k: v for k, v in os.environ.items() if k in KEEP_ENV or k.startswith("LC_")}
         lib, share = (SANDBOX_LIB, SANDBOX_SHARE) if self.isolate else (str(self.root / "lib"), str(self.root / "share"))
+        share += "/jupyter"  # JUPYTER_PATH holds kernels/python3/kernel.json: the limited kernel, not the default
         env.update(
             HOME=home, USER="student", LOGNAME="student", TMPDIR="/tmp" if self.isolate else home,
             PATH=os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),

@@ -405,3 +405,76 @@ def mse_grad_divided_twice(pred, target):
 def test_mse_grad_divided_by_n_twice_is_named_on_the_first_case():
     with pytest.raises(CheckFailed, match="divided by N twice"):
         check_loss_grad(mse_grad_divided_twice, "mse")
+
+
+# --------------------------------------------------------------------------- gradient descent on a line
+def _gd(x, y, loss_fn, lr=0.2, steps=1000, *, centre=True, zero=True, decay=True, convert=True, sign=-1.0,
+        move=True, item=True):
+    """The exercise's gradient-descent line fit, with switches for the usual mistakes."""
+    m = x.mean() if centre else torch.zeros(())
+    xc = x - m
+    w, c = torch.zeros((), requires_grad=True), torch.zeros((), requires_grad=True)
+    for t in range(steps):
+        if zero:
+            w.grad = c.grad = None
+        loss_fn(w * xc + c, y).backward()
+        step = lr * (1 - t / steps) if decay else lr
+        if move:
+            with torch.no_grad():
+                w += sign * step * w.grad
+                c += sign * step * c.grad
+    b = c - w * m if convert else c
+    return (w.item(), b.item()) if item else (w.detach(), b.detach())
+
+
+def test_gd_line_right_answer_passes(capsys):
+    checks.check_gd_line(_gd)
+    assert "gd_line: reaches the best line" in capsys.readouterr().out
+    checks.check_gd_line(lambda x, y, loss_fn, lr=0.2, steps=1000: best_line_tuple(x, y, loss_fn))
+
+
+def best_line_tuple(x, y, loss_fn):
+    """A right answer by another route: the direct optimum for the loss the check passes."""
+    r = loss_fn(torch.tensor([3.0]), torch.tensor([0.0])).item()
+    loss = {9.0: "mse", 3.0: "mae", 2.5: "huber"}[r]
+    fit = best_line(x, y, loss)
+    return fit.w, fit.b
+
+
+def _reassigning(x, y, loss_fn, lr=0.2, steps=1000):
+    w, c = torch.zeros((), requires_grad=True), torch.zeros((), requires_grad=True)
+    xc = x - x.mean()
+    for t in range(steps):
+        loss_fn(w * xc + c, y).backward()
+        with torch.no_grad():
+            w = w - lr * w.grad
+            c = c - lr * c.grad
+    return w.item(), c.item()
+
+
+def _no_requires_grad(x, y, loss_fn, lr=0.2, steps=1000):
+    w = torch.zeros(())
+    loss = loss_fn(w * x, y)
+    return float(w - lr * w.grad), float(loss)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda x, y, f, lr=0.2, steps=1000: _gd(x, y, f, lr, steps, convert=False), "b = c − w·mean(x)"),
+    (lambda x, y, f, lr=0.2, steps=1000: _gd(x, y, f, lr, steps, zero=False), "gradients pile up"),
+    (lambda x, y, f, lr=0.2, steps=1000: _gd(x, y, f, lr, steps, decay=False), "fixed step"),
+    (lambda x, y, f, lr=0.2, steps=1000: _gd(x, y, f, lr, steps, centre=False), "centre x first"),
+    (lambda x, y, f, lr=0.2, steps=1000: _gd(x, y, f, lr, steps, sign=+1.0), "against"),
+    (lambda x, y, f, lr=0.2, steps=1000: _gd(x, y, f, lr, steps, move=False), "never moved"),
+    (lambda x, y, f, lr=0.2, steps=1000: _gd(x, y, f, lr, steps, item=False), ".item()"),
+    (lambda x, y, f, lr=0.2, steps=1000: _gd(x, y, f, lr, steps)[0], "tuple of 2"),
+    (_reassigning, "in place under torch.no_grad()"),
+    (_no_requires_grad, "requires_grad=True"),
+])
+def test_gd_line_mistakes_get_hints(wrong, hint):
+    with pytest.raises(CheckFailed, match=None) as info:
+        checks.check_gd_line(wrong)
+    assert hint in str(info.value), str(info.value)
+
+
+def test_gd_line_stub_is_not_implemented():
+    fails_with(checks.check_gd_line, stub, "not implemented")

@@ -32,8 +32,14 @@ TIMEOUT, GRACE = 4, 3  # --timeout of the batch; the grader's grace between inte
 COPIER = """
 import json, os
 _mine = {}
-for _dir, _subdirs, _files in os.walk("/"):
-    _subdirs[:] = [d for d in _subdirs if os.path.join(_dir, d) not in ("/proc", "/sys", "/dev")]
+try:
+    open(CLASSMATE).read()
+    print("READ the classmate's file")
+except OSError as _e:
+    print("blocked", type(_e).__name__)
+for _dir, _subdirs, _files in os.walk("/"):  # all but the system and the Python packages, so it ends in time
+    _subdirs[:] = [d for d in _subdirs if os.path.join(_dir, d) not in ("/proc", "/sys", "/dev", "/usr")
+                   and d != "site-packages" and not d.startswith("python3")]
     for _f in _files:
         if _f.endswith(".ipynb"):
             try:
@@ -158,9 +164,11 @@ def autograded(out: Path, student: str) -> str:
     return (out / "autograded" / student / "week01" / "week01_exercises.ipynb").read_text(encoding="utf-8")
 
 
-def sandbox_seconds(out: Path, student: str) -> float:
-    log = (out / "logs" / f"{student}.log").read_text(encoding="utf-8")
-    return float(re.search(r"\[grader\] ([\d.]+) s in the sandbox", log).group(1))
+def printed(out: Path, student: str) -> str:
+    """Everything the student's cells printed or raised, in the autograded notebook (not their source)."""
+    nb = nbformat.reads(autograded(out, student), as_version=4)
+    return "\n".join(o.get("text", "") + o.get("evalue", "") for c in nb.cells if c.cell_type == "code"
+                     for o in c.outputs)
 
 
 def after_setup(nb, source: str):
@@ -190,7 +198,8 @@ def batch(tmp_path_factory):
     classmate = honest({gid: f"# {marker}\n{src}" for gid, src in solved().items()})
     write(classmate, subs / "classmate.ipynb")
     # the untouched student version (every answer a stub) plus a cell that looks for the classmate's answers
-    write(after_setup(released(), COPIER.replace("MARKER", repr(marker[::-1]))), subs / "copier.ipynb")
+    copier = COPIER.replace("MARKER", repr(marker[::-1])).replace("CLASSMATE", repr(str(subs / "classmate.ipynb")))
+    write(after_setup(released(), copier), subs / "copier.ipynb")
     paths = [str(p) for p in planted] + [str(ROOT / "solutions" / "week01" / "week01_exercises.ipynb"),
                                          str(ROOT / "README.md"), "/etc/shadow", "/root/.bash_history",
                                          "~/.secret", str(base / "out" / "gradebook.db")]
@@ -218,7 +227,9 @@ def batch(tmp_path_factory):
     watcher.join()
     server.stop = True
     left = _processes_with(marker)
-    return {"proc": proc, "out": base / "out", "token": token, "marker": marker, "server": server, "seen": seen,
+    logs = {p.stem: p.read_text(encoding="utf-8") for p in (base / "out" / "logs").glob("*.log")}
+    ran = {s: float(m.group(1)) for s, log in logs.items() if (m := re.search(r"\[grader\] ([\d.]+) s in the", log))}
+    return {"proc": proc, "ran": ran, "out": base / "out", "token": token, "marker": marker, "server": server, "seen": seen,
             "left": left, "seconds": seconds, "rows": read_rows(base / "out") if proc.returncode == 0 else {}}
 
 
@@ -239,8 +250,8 @@ def test_a_classmate_cannot_be_copied(batch):
     """The copier's own answers are the stubs; whatever it finds on disk, it must score what stubs score: 0."""
     row = batch["rows"]["copier"]
     assert float(row["score"]) == 0, row
-    text = autograded(batch["out"], "copier")
-    assert "copied from: []" in text
+    text = printed(batch["out"], "copier")
+    assert "copied from: []" in text and "blocked FileNotFoundError" in text and "READ" not in text
     assert batch["marker"] not in text
 
 
@@ -251,7 +262,7 @@ def test_planted_secrets_appear_in_no_output_file(batch):
         if path.is_file():
             assert token.encode() not in path.read_bytes(), f"the secret leaked into {path}"
     assert token not in batch["proc"].stdout
-    text = autograded(batch["out"], "snoop")
+    text = printed(batch["out"], "snoop")
     assert "HITS []" in text
     assert "READ " not in text, "the snoop read a file outside its sandbox"
     assert text.count("blocked") >= 8  # every planted path, the checkout, /etc/shadow ... was tried and failed
@@ -259,14 +270,14 @@ def test_planted_secrets_appear_in_no_output_file(batch):
 
 
 def test_the_network_is_unreachable(batch):
-    text = autograded(batch["out"], "network")
+    text = printed(batch["out"], "network")
     assert "CONNECTED" not in text and "RESOLVED" not in text and "FETCHED" not in text
     assert text.count("no network") == 3 and "no dns" in text and "no http" in text
     assert batch["server"].connections == 0, "student code reached a server on the grader's loopback"
 
 
 def test_no_process_outlives_its_submission(batch):
-    assert "started" in autograded(batch["out"], "leftover")
+    assert "started" in printed(batch["out"], "leftover")
     assert len(batch["seen"]) >= 2, f"the detached processes never ran: {batch['seen']}"
     assert batch["left"] == [], f"still running after grading: {batch['left']}"
 
@@ -276,7 +287,7 @@ def test_a_cell_that_ignores_the_interrupt_is_killed_soon_after_the_limit(batch,
     row = batch["rows"][student]
     assert float(row["score"]) == 1.5, row  # exercise 1 ran before the loop and keeps its points
     assert "ignored the interrupt" in row["problems"] and "NotGraded" in row["problems"]
-    spent = sandbox_seconds(batch["out"], student) - sandbox_seconds(batch["out"], "classmate")
+    spent = batch["ran"][student] - batch["ran"]["classmate"]
     assert spent <= TIMEOUT + GRACE + 6, f"{student} held its sandbox {spent:.1f} s longer than an honest hand-in"
 
 
