@@ -12,7 +12,7 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 JOBS  ?= 2
 XDIST := -n $(JOBS) --dist loadfile
 
-.PHONY: help install lab test lint unit nbval test-gpu execute release grade bench clean
+.PHONY: help install lab test lint unit nbval test-gpu execute release grade bench clean site site-test
 
 help:
 	@echo "make lab      create .venv, install, start JupyterLab on the course (ARGS=--no-browser for headless)"
@@ -22,6 +22,8 @@ help:
 	@echo "make release  regenerate exercises/ from solutions/"
 	@echo "make grade ASSIGNMENT=week01 SUBMISSIONS=dir [OUT=dir] [GRADE_ARGS=...]   grade a folder of submissions"
 	@echo "make bench    run the benchmark scripts and print their numbers"
+	@echo "make site     build the static course site into site/ (open site/index.html; SITE_ARGS=--no-cache)"
+	@echo "make site-test  build the site, then check every page in headless Chromium with networking off"
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
@@ -31,6 +33,26 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The static site: Sphinx and friends (the [site] extra) and MathJax 3 from npm, locked in package-lock.json.
+SITE_STAMP := $(VENV)/.installed-site
+MATHJAX    := node_modules/mathjax/package.json
+SITE_ARGS  ?=
+
+$(SITE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,site]"
+	touch $(SITE_STAMP)
+
+$(MATHJAX): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js and npm (Debian: apt-get install npm)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(MATHJAX)
+
+site: $(SITE_STAMP) $(MATHJAX)
+	$(BIN)/python scripts/build_site.py $(SITE_ARGS)
+
+site-test: site
+	COURSE_SITE_DIR=site $(BIN)/pytest tests/site
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=. --LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG) $(ARGS)
@@ -65,4 +87,4 @@ bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) artefacts .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) artefacts .pytest_cache .ruff_cache .hypothesis site build/site node_modules

@@ -210,11 +210,15 @@ def stage(src: Path, frames: dict[str, Path]) -> None:
 
 # ---------------------------------------------------------------- 3. sphinx, 4. budget
 def sphinx(src: Path, out: Path, jobs: int) -> None:
-    shutil.rmtree(out, ignore_errors=True)
+    # into build/ first: myst-nb writes its own copies of the notebooks next to the output folder
+    html = BUILD / "html"
+    shutil.rmtree(html, ignore_errors=True)
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-E", "-j", str(jobs),
-           "-d", str(BUILD / "doctrees"), str(src), str(out)]
+           "-d", str(BUILD / "doctrees"), str(src), str(html)]
     if subprocess.run(cmd).returncode:
         raise BuildError("sphinx-build failed (its warnings are above)")
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.move(html, out)
 
 
 def folder_bytes(folder: Path) -> int:

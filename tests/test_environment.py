@@ -38,7 +38,8 @@ def conda_pins() -> dict[str, str]:
 
 def project_requirements() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = project["dependencies"] + project["optional-dependencies"]["dev"]
+    extras = project["optional-dependencies"]
+    reqs = project["dependencies"] + extras["dev"] + extras["site"]
     return [_name(r) for r in reqs]
 
 

@@ -26,6 +26,7 @@ from .week03 import (
 )
 from .week04 import (
     check_bug_shape,
+    check_gd_line,
     check_huber,
     check_loss_choice,
     check_loss_grad,
@@ -41,6 +42,7 @@ from .week06 import (
     check_multitask_loss,
     check_paired_t,
     check_pick_losses,
+    check_poisson_nll,
     check_weighted_ce,
 )
 from .week07 import (
@@ -64,12 +66,12 @@ __all__ = [
     "check_multilabel", "check_masked_cross_entropy",
     # week 04
     "check_mae", "check_mse", "check_rmse", "check_huber", "check_loss_grad", "check_loss_choice", "check_bug_shape",
-    "check_safe_mse",
+    "check_safe_mse", "check_gd_line",
     # week 05
     "check_loss_pairing", "check_train_one_epoch", "check_evaluate", "check_fixed_train", "check_digits_model",
     # week 06
-    "check_pick_losses", "check_hinge", "check_weighted_ce", "check_multitask_loss", "check_paired_t",
-    "check_comparison_report",
+    "check_pick_losses", "check_hinge", "check_weighted_ce", "check_poisson_nll", "check_multitask_loss",
+    "check_paired_t", "check_comparison_report",
     # week 07
     "check_confidence_and_correct", "check_brier", "check_cost_threshold", "check_ece", "check_fit_temperature",
     "check_calibration_report",

@@ -1,7 +1,9 @@
-"""Week 06 checks: choosing losses, hinge, weighted CE, a multi-task loss, paired comparisons."""
+"""Week 06 checks: choosing losses, hinge, weighted CE, Poisson NLL, a multi-task loss, paired comparisons."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 
 import numpy as np
@@ -21,6 +23,7 @@ from ._core import (
     passed,
     require_callable,
 )
+from ._rules import define_rule
 
 _LOSS_TASKS = {
     "leaf_diseased": "BCEWithLogitsLoss",
@@ -28,8 +31,9 @@ _LOSS_TASKS = {
     "dose_response_outliers": "HuberLoss",
     "cell_type_proportions": "KLDivLoss",
     "margin_pm1": "hinge",
+    "flowers_per_plot": "PoissonNLLLoss",
 }
-LOSS_CHOICES = ("BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "HuberLoss", "KLDivLoss", "hinge")
+LOSS_CHOICES = ("BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "HuberLoss", "KLDivLoss", "hinge", "PoissonNLLLoss")
 _LOSS_HINTS = {
     ("leaf_diseased", "CrossEntropyLoss"): "the model has ONE logit; CrossEntropyLoss wants one logit per class. "
     "A single logit goes with BCEWithLogitsLoss",
@@ -42,6 +46,14 @@ _LOSS_HINTS = {
     "loss that is 0 when the two distributions agree: CE − H(target)",
     ("margin_pm1", "BCEWithLogitsLoss"): "labels coded −1/+1 and a loss that is exactly 0 beyond a margin: that is "
     "not the (never exactly 0) logistic loss",
+    ("flowers_per_plot", "MSELoss"): "a count is a whole number >= 0 whose spread grows with its mean; a squared "
+    "error on a linear output can predict negative flowers. Read the output as the log of the rate and use the "
+    "likelihood of counts",
+    ("flowers_per_plot", "CrossEntropyLoss"): "a count is a number on a scale (5 flowers is closer to 6 than to 20), "
+    "not one of C unordered classes; read the output as the log of the rate",
+    ("flowers_per_plot", "HuberLoss"): "robust to outliers, but still a loss for real values that can go negative; "
+    "counts of independent events have their own likelihood",
+    ("dose_response_outliers", "PoissonNLLLoss"): "the response is a real value, not a count of events",
 }
 
 
@@ -163,6 +175,52 @@ def check_multitask_loss(fn) -> None:
     check_function(fn, _multitask_ref, cases, name="flower_loss", diagnose=diagnose_multitask)
 
 
+POISSON_NLL = define_rule("poisson_nll", grad=True, atol=1e-5)
+
+
+def _poisson_ref(log_rate, counts):
+    return torch.nn.functional.poisson_nll_loss(log_rate, counts)
+
+
+def diagnose_poisson_nll(got, case: Case, expected) -> str | None:
+    """Week 06: name the usual mistakes in the Poisson negative log-likelihood of counts given log-rates."""
+    z, k = (a.detach().double() for a in case.args)
+    g = as_tensor(got)
+    if g is None or g.dim() != 0:
+        return "return one number, the mean over every element (a 0-dim tensor): finish with .mean()"
+    if torch.isnan(g) and (z < 0).any():
+        return ("log_rate is already the logarithm of the rate: the rate is torch.exp(log_rate); do not take "
+                "torch.log of log_rate (it is negative for rates below 1)")
+    tries = [
+        ((k * z - z.exp()).mean(), "you returned the log-likelihood; the loss is its negative: exp(log_rate) − "
+                                   "counts · log_rate"),
+        ((z - k * z).mean(), "the rate is exp(log_rate): the first term is torch.exp(log_rate), not log_rate"),
+        ((z.exp() - k * z + torch.lgamma(k + 1)).mean(), "PoissonNLLLoss leaves out log(k!): it does not depend "
+                                                         "on the model, so drop the torch.lgamma(counts + 1) term"),
+        ((z.exp() - k * z).sum(), "you summed; PoissonNLLLoss averages over every element (.mean())"),
+        ((z.exp() - k * z.exp().log1p()).mean(), "the second term is counts · log(rate) = counts · log_rate"),
+        ((z.exp() - z * k.exp()).mean(), "counts and log_rate are swapped in the second term: counts · log_rate"),
+    ]
+    for value, hint in tries:
+        if close(g, value, atol=1e-5, rtol=1e-4):
+            return hint
+    return None
+
+
+def check_poisson_nll(fn) -> None:
+    """Week 06: ``poisson_nll(log_rate, counts)``: same-shape tensors → mean of exp(log_rate) − counts·log_rate."""
+    g = torch.Generator().manual_seed(6)
+    z6 = torch.randn(6, generator=g)
+    cases = [
+        Case("log-rates [0, 1, -1], counts [1, 3, 0]", (torch.tensor([0.0, 1.0, -1.0]), torch.tensor([1.0, 3.0, 0.0]))),
+        Case("a batch of 6 plots with small counts", (z6, torch.poisson(z6.exp(), generator=g))),
+        Case("shape (3, 4): four counts per sample", (torch.randn(3, 4, generator=g), torch.tensor(
+            [[0.0, 1.0, 2.0, 0.0], [3.0, 0.0, 1.0, 1.0], [5.0, 2.0, 0.0, 4.0]]))),
+        Case("large counts (rates near 150)", (torch.tensor([5.0, 4.8, 5.2]), torch.tensor([160.0, 120.0, 175.0]))),
+    ]
+    check_function(fn, _poisson_ref, cases, diagnose=diagnose_poisson_nll, rule=POISSON_NLL)
+
+
 def _paired_t_ref(a, b):
     return paired_test(a, b, "t")[0]
 
@@ -202,26 +260,116 @@ def check_paired_t(fn) -> None:
     check_function(fn, _paired_t_ref, cases, name="paired_t", diagnose=diagnose_paired_t)
 
 
-def check_comparison_report(comparison, t_value, significant) -> None:
-    """Week 06: the exercise's seeded comparison: a ``Comparison`` over 5 seeds, its t, and p < 0.05 as a bool."""
+# --------------------------------------------------------------------------- the reported comparison
+SCREEN_SEEDS = tuple(range(10))
+SCREEN_NAMES = ("BCE", "BCE + pos_weight")
+
+
+@functools.cache
+def _screen_data():
+    """Week 06: the exercise's screen — radius and texture of the nuclei, validation biopsies (loaded once)."""
+    from course_utils.data import load_dataset
+
+    cancer = load_dataset("breast_cancer", seed=0)
+    pair = [cancer.feature_names.index("mean radius"), cancer.feature_names.index("mean texture")]
+    return cancer, pair
+
+
+def screen_run(loss_fn, seed: int, *, draw_seed: int | None = None) -> float:
+    """Week 06: the reference run of the exercise — balanced accuracy of a logistic regression fitted exactly."""
+    from torch import nn
+
+    from course_utils.devices import set_seed
+    from course_utils.experiments import decisions, minimise
+
+    cancer, pair = _screen_data()
+    gen = torch.Generator().manual_seed(seed if draw_seed is None else draw_seed)
+    keep = (cancer.y_train == 0) | (torch.rand(len(cancer.y_train), generator=gen) < 0.1)
+    X, y = cancer.X_train[keep][:, pair], cancer.y_train[keep]
+    set_seed(seed)
+    model = nn.Sequential(nn.Linear(2, 1), nn.Flatten(0))
+    minimise(model, loss_fn, X, y)
+    with torch.no_grad():
+        d = decisions(model(cancer.X_val[:, pair]), cancer.y_val, 0.0)
+    return 0.5 * (d.tp / (d.tp + d.fn) + d.tn / (d.tn + d.fp))
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """Week 06: tiny models train fastest on one CPU thread; the caller's setting is restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _bce(z, y):
+    return torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+
+
+def _bce_pos_weight(z, y, invert: bool = False):
+    w = (y == 0).sum() / y.sum()
+    return torch.nn.functional.binary_cross_entropy_with_logits(z, y, pos_weight=1 / w if invert else w)
+
+
+def _scores_hint(got: np.ndarray, name: str, which: int) -> str:
+    """Week 06: why one loss's scores differ from the reference runs (``which``: 0 plain BCE, 1 pos_weight)."""
+    if np.allclose(got, got[0]):
+        return ("every seed gave the same score: draw each run's own rare sample with rare_malignant(seed) — the "
+                "seed must choose the sample")
+    variants = [(lambda s: screen_run(_bce_pos_weight, s), "these are the pos_weight scores: the baseline (the "
+                 "first loss in the dict) is plain BCE, the second loss uses pos_weight")] if which == 0 else [
+        (lambda s: screen_run(_bce, s), "these are the scores of plain BCE: pass pos_weight=n_neg / n_pos to "
+         "F.binary_cross_entropy_with_logits in the second loss"),
+        (lambda s: screen_run(lambda z, y: _bce_pos_weight(z, y, invert=True), s), "pos_weight is upside down: it "
+         "is (number of negatives) / (number of positives), (y == 0).sum() / y.sum()"),
+    ]
+    for variant, hint in variants:
+        if np.allclose(got[:2], [variant(s) for s in SCREEN_SEEDS[:2]]):
+            return hint
+    return ("follow the recipe of run(): X, y = rare_malignant(seed); set_seed(seed); the model "
+            "nn.Sequential(nn.Linear(2, 1), nn.Flatten(0)); minimise(model, loss_fn, X, y); return "
+            "balanced_accuracy(model)")
+
+
+def check_comparison_report(comparison, winner, t_value, p_value) -> None:
+    """Week 06: BCE vs BCE + pos_weight over seeds 0-9 — the ``Comparison``, the winner's name, t and p."""
     from course_utils.experiments import Comparison
 
     if not isinstance(comparison, Comparison):
         raise CheckFailed(f"comparison must be the result of compare_losses(...), got {type(comparison).__name__}")
-    if len(comparison.seeds) != 5 or len(comparison.scores) != 2:
-        raise CheckFailed(f"run 2 losses over the 5 seeds given, got {len(comparison.scores)} losses and "
-                          f"{len(comparison.seeds)} seeds")
-    row = comparison.summary()[1]
-    if not isinstance(t_value, (float, int, np.floating)):
-        raise CheckFailed(f"t_value must be a number, got {type(t_value).__name__}")
-    if not close(float(t_value), row["statistic"]):
-        hint = ("the sign is flipped: the table tests the second loss against the first (baseline)"
-                if close(float(t_value), -row["statistic"]) else
-                "read the t statistic of the second row of comparison.summary() (key 'statistic')")
-        raise CheckFailed(f"t_value = {float(t_value):.4g} does not match the comparison.\n  Hint: {hint}")
-    if not isinstance(significant, (bool, np.bool_)):
-        raise CheckFailed(f"significant must be True or False, got {type(significant).__name__}")
-    if bool(significant) != (row["p"] < 0.05):
-        raise CheckFailed("significant is not right yet.\n  Hint: significant means p < 0.05; the p-value is "
-                          "in the same row (key 'p'), not the t statistic")
-    passed("comparison: t statistic and significance read correctly")
+    names = list(comparison.scores)
+    if len(names) != 2 or comparison.seeds != SCREEN_SEEDS:
+        raise CheckFailed(f"compare 2 losses over the seeds 0, 1, ..., 9 (range(10)); got {len(names)} losses and "
+                          f"seeds {comparison.seeds}")
+    if tuple(names) != SCREEN_NAMES:
+        hint = ("put plain BCE first: the first loss of the dict is the baseline" if set(names) == set(SCREEN_NAMES)
+                else f"name the two losses exactly {SCREEN_NAMES[0]!r} and {SCREEN_NAMES[1]!r}")
+        raise CheckFailed(f"the losses are named {names}\n  Hint: {hint}")
+    for which, (name, ref_loss) in enumerate(zip(names, (_bce, _bce_pos_weight), strict=True)):
+        got = comparison.scores[name]
+        with _one_thread():
+            want = np.array([screen_run(ref_loss, s) for s in SCREEN_SEEDS])
+            if not np.allclose(got, want, atol=1e-9):
+                k = int(np.argmax(np.abs(got - want)))
+                raise CheckFailed(f"the scores of {name!r} differ from the reference runs (seed {SCREEN_SEEDS[k]}: "
+                                  f"{got[k]:.4f}, expected {want[k]:.4f})\n  Hint: {_scores_hint(got, name, which)}")
+    summary = comparison.summary()
+    means = {r["loss"]: r["mean"] for r in summary}
+    best = max(means, key=means.get)
+    if winner != best:
+        hint = ("the winner is the loss with the higher mean balanced accuracy" if winner in means else
+                f"winner must be one of the names in the dict, {names}, spelled the same")
+        raise CheckFailed(f"winner = {winner!r} is not right yet\n  Hint: {hint}")
+    row = summary[1]
+    for label, got, want, key in (("t_value", t_value, row["statistic"], "statistic"), ("p_value", p_value, row["p"], "p")):
+        if isinstance(got, bool) or not isinstance(got, (int, float, np.floating)):
+            raise CheckFailed(f"{label} must be a number, got {type(got).__name__}")
+        if not close(float(got), want, atol=1e-9, rtol=1e-6):
+            hint = ("the sign is flipped: the table tests the second loss against the first (the baseline)"
+                    if key == "statistic" and close(float(got), -want) else
+                    f"read it from the second row of comparison.summary() (key {key!r})")
+            raise CheckFailed(f"{label} = {float(got):.4g} does not match the comparison\n  Hint: {hint}")
+    passed(f"comparison: {winner} wins, paired t = {row['statistic']:.2f}, p = {row['p']:.2g}")

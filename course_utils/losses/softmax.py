@@ -69,5 +69,8 @@ def entropy(p: torch.Tensor, dim: int = -1, *, base: float = math.e) -> torch.Te
         raise ValueError(f"p must sum to 1 along dim={dim}; sums range from {sums.min().item():.4g} to {sums.max().item():.4g}")
     if base <= 0 or base == 1:
         raise ValueError(f"base must be positive and not 1, got {base}")
-    plogp = torch.where(p > 0, p * torch.log(torch.where(p > 0, p, torch.ones_like(p))), torch.zeros_like(p))
+    log_p = torch.log(torch.where(p > 0, p, torch.ones_like(p))).detach()
+    # p log p with its derivative log p + 1 written out: autograd's own (g p) / p rounds badly for a
+    # tiny p (a subnormal probability in float32 carries one or two significant bits)
+    plogp = torch.where(p > 0, p * log_p + (p - p.detach()), torch.zeros_like(p))
     return -plogp.sum(dim=dim) / math.log(base)

@@ -1,5 +1,7 @@
 """Do the week-06 checks pass right answers and name the likely mistake in wrong ones?"""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,19 @@ from course_utils.experiments import compare_losses
 
 def _right_answers():
     return {"leaf_diseased": "BCEWithLogitsLoss", "flower_species": "CrossEntropyLoss",
-            "dose_response_outliers": "HuberLoss", "cell_type_proportions": "KLDivLoss", "margin_pm1": "hinge"}
+            "dose_response_outliers": "HuberLoss", "cell_type_proportions": "KLDivLoss", "margin_pm1": "hinge",
+            "flowers_per_plot": "PoissonNLLLoss"}
+
+
+@pytest.mark.parametrize("task, wrong, hint", [
+    ("flowers_per_plot", "MSELoss", "negative flowers"),
+    ("flowers_per_plot", "CrossEntropyLoss", "unordered classes"),
+    ("flowers_per_plot", "HuberLoss", "own likelihood"),
+    ("dose_response_outliers", "PoissonNLLLoss", "not a count"),
+])
+def test_check_pick_losses_count_task_hints(task, wrong, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        checks.check_pick_losses(lambda: _right_answers() | {task: wrong})
 
 
 def test_check_pick_losses(capsys):
@@ -87,7 +101,14 @@ def _paired_t(a, b):
     return float(d.mean() / (d.std(ddof=1) / np.sqrt(len(d))))
 
 
+def _paired_t_float32(a, b):
+    """A correct paired t computed in torch's default dtype, float32."""
+    d = torch.tensor(a) - torch.tensor(b)
+    return float(d.mean() / (d.std() / len(d) ** 0.5))
+
+
 @pytest.mark.parametrize("wrong, hint", [
+    (_paired_t_float32, "float64"),
     (lambda a, b: _paired_t(b, a), "sign is flipped"),
     (lambda a, b: float((np.subtract(a, b)).mean() / np.subtract(a, b).std(ddof=0) * np.sqrt(len(a))), "ddof=1"),
     (lambda a, b: float(np.subtract(a, b).mean() / np.subtract(a, b).std(ddof=1)), "√n"),
@@ -99,16 +120,91 @@ def test_check_paired_t(wrong, hint):
         checks.check_paired_t(wrong)
 
 
-def test_check_comparison_report(capsys):
-    comp = compare_losses(lambda f, s: f(s), {"A": lambda s: float(s), "B": lambda s: s + 0.1 * (s % 3)}, seeds=range(5))
-    row = comp.summary()[1]
-    checks.check_comparison_report(comp, row["statistic"], row["p"] < 0.05)
-    assert "comparison" in capsys.readouterr().out
-    with pytest.raises(CheckFailed, match="sign is flipped"):
-        checks.check_comparison_report(comp, -row["statistic"], row["p"] < 0.05)
-    with pytest.raises(CheckFailed, match="p < 0.05"):
-        checks.check_comparison_report(comp, row["statistic"], not row["p"] < 0.05)
+# --------------------------------------------------------------------------- Poisson NLL
+def _poisson(z, k):
+    return (torch.exp(z) - k * z).mean()
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda z, k: (k * z - torch.exp(z)).mean(), "log-likelihood"),
+    (lambda z, k: (z - k * z).mean(), "torch.exp(log_rate), not log_rate"),
+    (lambda z, k: (torch.exp(z) - k * z + torch.lgamma(k + 1)).mean(), "log(k!)"),
+    (lambda z, k: (torch.exp(z) - k * z).sum(), "summed"),
+    (lambda z, k: torch.exp(z) - k * z, "0-dim"),
+    (lambda z, k: (z - k * torch.log(z)).mean(), "already the logarithm"),
+    (lambda z, k: (torch.exp(z) - z * torch.exp(k)).mean(), "swapped"),
+    (lambda z, k: torch.tensor((torch.exp(z) - k * z).mean().item()), "detached"),
+    (lambda z, k: (torch.exp(z.double()) - k.double() * z.double()).mean(), "dtype"),
+])
+def test_check_poisson_nll(wrong, hint, capsys):
+    checks.check_poisson_nll(_poisson)
+    assert "poisson_nll: all 4 cases" in capsys.readouterr().out
+    checks.check_poisson_nll(lambda z, k: torch.nn.functional.poisson_nll_loss(z, k))  # right by another route
+    with pytest.raises(CheckFailed, match=re.escape(hint)):
+        checks.check_poisson_nll(wrong)
+
+
+# --------------------------------------------------------------------------- the reported comparison
+@pytest.fixture(scope="module")
+def screen():
+    """The reference comparison of the exercise and the scores of its usual mistakes (one CPU thread)."""
+    from course_utils.experiments import Comparison
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models: one thread is fastest on a busy CPU
+    seeds = checks.SCREEN_SEEDS
+    plain = np.array([checks.screen_run(checks._bce, s) for s in seeds])
+    weighted = np.array([checks.screen_run(checks._bce_pos_weight, s) for s in seeds])
+    inverted = np.array([checks.screen_run(lambda z, y: checks._bce_pos_weight(z, y, invert=True), s) for s in seeds])
+    one_sample = np.array([checks.screen_run(checks._bce, s, draw_seed=0) for s in seeds])
+
+    def comp(a, b, names=("BCE", "BCE + pos_weight"), seeds=seeds):
+        return Comparison(scores={names[0]: a, names[1]: b}, seeds=tuple(seeds), metric="bal. accuracy")
+
+    torch.set_num_threads(threads)
+    return {"right": comp(plain, weighted), "swapped": comp(weighted, plain, ("BCE + pos_weight", "BCE")),
+            "mixed_up": comp(weighted, plain), "renamed": comp(plain, weighted, ("plain", "weighted")),
+            "inverted": comp(plain, inverted), "no_weight": comp(plain, plain), "one_sample": comp(one_sample, weighted),
+            "five": comp(plain[:5], weighted[:5], seeds=seeds[:5])}
+
+
+def _report(comparison, **changes):
+    row = comparison.summary()[1]
+    args = {"winner": max(comparison.scores, key=lambda k: comparison.scores[k].mean()),
+            "t_value": row["statistic"], "p_value": row["p"]} | changes
+    return comparison, args["winner"], args["t_value"], args["p_value"]
+
+
+def test_check_comparison_report_passes_the_reference(screen, capsys):
+    checks.check_comparison_report(*_report(screen["right"]))
+    out = capsys.readouterr().out
+    assert out.startswith("✔ comparison: BCE + pos_weight wins, paired t = ")
+
+
+@pytest.mark.parametrize("which, changes, hint", [
+    ("swapped", {}, "put plain BCE first"),
+    ("renamed", {}, "name the two losses exactly"),
+    ("mixed_up", {}, "the baseline (the first loss in the dict) is plain BCE"),
+    ("inverted", {}, "upside down"),
+    ("no_weight", {}, "pass pos_weight=n_neg / n_pos"),
+    ("one_sample", {}, "the seed must choose the sample"),
+    ("five", {}, "seeds 0, 1, ..., 9"),
+    ("right", {"winner": "BCE"}, "higher mean"),
+    ("right", {"winner": "pos_weight"}, "spelled the same"),
+    ("right", {"t_value": "6.5"}, "t_value must be a number"),
+    ("right", {"t_value": -1.0}, None),
+    ("right", {"p_value": 0.05}, "key 'p'"),
+])
+def test_check_comparison_report_mistakes_get_hints(screen, which, changes, hint):
+    comparison, winner, t_value, p_value = _report(screen[which], **changes)
+    if changes.get("t_value") == -1.0:  # the sign of the right t flipped
+        t_value = -screen["right"].summary()[1]["statistic"]
+        hint = "sign is flipped"
+    with pytest.raises(CheckFailed) as info:
+        checks.check_comparison_report(comparison, winner, t_value, p_value)
+    assert hint in str(info.value), str(info.value)
+
+
+def test_check_comparison_report_refuses_other_objects(screen):
     with pytest.raises(CheckFailed, match="result of compare_losses"):
-        checks.check_comparison_report(comp.scores, 1.0, True)
-    with pytest.raises(CheckFailed, match="True or False"):
-        checks.check_comparison_report(comp, row["statistic"], "yes")
+        checks.check_comparison_report(screen["right"].scores, "BCE", 1.0, 0.5)
