@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-MAX_GRID = 121  # about this many frames for an explorer with two or more sliders
+MAX_GRID = 121  # frames at most for an explorer with two or more sliders (11 x 11)
 MAX_STEPS = 401  # positions of a one-slider explorer; beyond this its step is coarsened
-PALETTE_COLOURS = 256  # matplotlib line art has a few hundred colours: a palette keeps it crisp and small
+PALETTE_COLOURS = 256  # line art has a few hundred colours (most of them antialiased edges): a palette PNG is small
 
 _displayed: list = []
 
@@ -52,19 +52,31 @@ def slider_positions(value: float, lo: float, hi: float, step: float, max_positi
 
 
 def slider_grid(sliders: dict[str, Any], *, max_grid: int = MAX_GRID, max_steps: int = MAX_STEPS) -> list[dict]:
-    """One entry per slider (name, label, format, step, positions, index of the current value) for the frame grid."""
+    """One entry per slider (name, label, grid step, positions and their read-outs, index of the current value).
+
+    One slider: every step (up to ``max_steps``). Several: at most ``max_grid`` positions in all, shared
+    out from the slider with the fewest steps up, so a short slider keeps every step.
+    """
     if not sliders:
         raise ValueError("an explorer needs at least one slider")
-    # two sliders: 11 x 11 = 121 positions; three: 5 x 5 x 5
-    per_axis = max_steps if len(sliders) == 1 else max(2, round(max_grid ** (1.0 / len(sliders))))
+
+    def positions(s, cap):
+        return slider_positions(float(s.value), float(s.min), float(s.max), float(s.step), cap)
+
+    caps = {name: max_steps for name in sliders}
+    if len(sliders) > 1:
+        budget, left = float(max_grid), len(sliders)
+        for name in sorted(sliders, key=lambda n: len(positions(sliders[n], 10**6)[0])):
+            caps[name] = max(2, int(budget ** (1.0 / left) + 1e-9))
+            budget, left = budget / len(positions(sliders[name], caps[name])[0]), left - 1
     axes = []
     for name, s in sliders.items():
-        positions, step = slider_positions(float(s.value), float(s.min), float(s.max), float(s.step), per_axis)
+        pos, step = positions(s, caps[name])
         fmt = getattr(s, "readout_format", "") or ""
         axes.append({
             "name": name, "label": str(getattr(s, "description", name) or name), "step": step,
-            "positions": positions, "labels": [_format(v, fmt) for v in positions],
-            "start": int(np.argmin([abs(v - float(s.value)) for v in positions])),
+            "positions": pos, "labels": [_format(v, fmt) for v in pos],
+            "start": int(np.argmin([abs(v - float(s.value)) for v in pos])),
         })
     return axes
 
@@ -85,35 +97,62 @@ def readout(figure) -> str:
     return "\n".join(texts)
 
 
-def palette_for(images: list[np.ndarray], colours: int = PALETTE_COLOURS):
-    """One palette (a "P" image) for a set of (H, W, 4) frames: shared by every frame of an explorer."""
-    from PIL import Image
-
-    mosaic = np.concatenate([np.asarray(i)[..., :3] for i in images], axis=0)
-    # max-coverage keeps every pixel within a few levels of the original (median cut: up to 64)
-    return Image.fromarray(mosaic).quantize(colors=colours, method=Image.Quantize.MAXCOVERAGE,
-                                            dither=Image.Dither.NONE)
+def _pack(rgb: np.ndarray) -> np.ndarray:
+    rgb = np.asarray(rgb)[..., :3].astype(np.uint32)
+    return ((rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]).ravel()
 
 
-def encode_png(rgba: np.ndarray, palette=None, max_error: int = 24) -> bytes:
-    """An (H, W, 4) uint8 image as a palette PNG, no dithering (flat colours stay flat).
+def _unpack(keys: np.ndarray) -> np.ndarray:
+    return np.stack([(keys >> 16) & 255, (keys >> 8) & 255, keys & 255], axis=-1).astype(np.int32)
 
-    With ``palette`` (from :func:`palette_for`) mapping takes about a millisecond; a frame with a colour
-    the palette lacks (an error above ``max_error`` levels) gets a palette of its own.
+
+def palette_for(images: list[np.ndarray], colours: int = PALETTE_COLOURS) -> np.ndarray:
+    """A palette (K, 3) for frames (H, W, 3|4): their most frequent colours, exactly (the white background,
+    the lines, the text), plus the colours farthest from those (a small marker), so no colour is far off."""
+    uniq, counts = np.unique(np.concatenate([_pack(i) for i in images]), return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    n_top = min(len(uniq), colours - colours // 8)
+    chosen, rest = list(order[:n_top]), order[n_top:]
+    if len(rest):
+        rgb = _unpack(uniq)
+        far = ((rgb[rest][:, None, :] - rgb[chosen][None, :, :]) ** 2).sum(-1).min(axis=1)
+        for _ in range(min(colours - n_top, len(rest))):
+            k = int(far.argmax())
+            chosen.append(rest[k])
+            far = np.minimum(far, ((rgb[rest] - rgb[rest[k]]) ** 2).sum(-1))
+    return _unpack(uniq[np.array(chosen)])
+
+
+class PaletteEncoder:
+    """Palette PNGs of an explorer's frames: colours of the palette stay exact, others take the nearest entry.
+
+    A table from every 24-bit colour to its palette index is filled as colours turn up, so a frame costs a
+    lookup per pixel. A frame with a colour far from every entry (more than ``max_error`` levels in a
+    channel) gets a palette of its own.
     """
-    from PIL import Image, ImageChops
 
-    img = Image.fromarray(np.asarray(rgba)).convert("RGB")
-    out = None
-    if palette is not None:
-        out = img.quantize(palette=palette, dither=Image.Dither.NONE)
-        if max(hi for _, hi in ImageChops.difference(out.convert("RGB"), img).getextrema()) > max_error:
-            out = None
-    if out is None:
-        out = palette_for([np.asarray(img)])
-    buf = io.BytesIO()
-    out.save(buf, format="PNG")
-    return buf.getvalue()
+    def __init__(self, palette: np.ndarray, max_error: int = 48):
+        self.palette, self.max_error = np.asarray(palette, dtype=np.int32), max_error
+        self.table = np.full(1 << 24, -1, dtype=np.int16)
+        self.table[_pack(self.palette[None])] = np.arange(len(self.palette))
+
+    def encode(self, rgba: np.ndarray) -> bytes:
+        from PIL import Image
+
+        keys = _pack(rgba)
+        index = self.table[keys]
+        if (index < 0).any():
+            new = np.unique(keys[index < 0])
+            dist = np.abs(_unpack(new)[:, None, :] - self.palette[None, :, :]).max(axis=-1)
+            if dist.min(axis=1).max() > self.max_error:
+                return PaletteEncoder(palette_for([rgba]), max_error=255).encode(rgba)
+            self.table[new] = dist.argmin(axis=1)
+            index = self.table[keys]
+        img = Image.fromarray(index.astype(np.uint8).reshape(np.shape(rgba)[:2]), mode="P")
+        img.putpalette(self.palette.astype(np.uint8).ravel().tolist())
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        return buf.getvalue()
 
 
 class FrameCanvas:
@@ -212,12 +251,12 @@ def render_frames(explorer, outdir: Path, *, max_grid: int = MAX_GRID, max_steps
         return canvas.rgba(full=full)
 
     try:
-        palette = palette_for([draw(grid[k]) for k in sorted({0, len(grid) // 2, len(grid) - 1})])
+        encoder = PaletteEncoder(palette_for([draw(grid[k]) for k in sorted({0, len(grid) // 2, len(grid) - 1})]))
         for full in (False, True):
             files: dict[str, int] = {}  # PNG digest -> file number
             frames, readouts = [], []
             for index in grid:
-                png = encode_png(draw(index, full), palette)
+                png = encoder.encode(draw(index, full))
                 digest = hashlib.sha1(png).hexdigest()
                 if digest not in files:
                     files[digest] = len(files)

@@ -81,13 +81,17 @@ def setup(cfg, assignment: str, db_url: str, tmp: Path) -> Context:
     notebooks = sorted(released_dir.glob("*.ipynb"))
     if len(notebooks) != 1:
         raise InstructorError(f"{assignment} must hold exactly one notebook, found {len(notebooks)}")
-    nb = nbformat.read(notebooks[0], as_version=4)
+    return context_from(cfg, assignment, nbformat.read(notebooks[0], as_version=4), notebooks[0].stem, db_url)
+
+
+def context_from(cfg, assignment: str, nb, notebook: str, db_url: str) -> Context:
+    """The Context of ``nb``, the notebook the students received (its cells, what its locked cells import)."""
     released = [c for c in nb.cells if "nbgrader" in c.metadata]
     locked = [c.source for c in released if c.cell_type == "code" and c.metadata.nbgrader.get("locked")
               and not c.metadata.nbgrader.get("grade") and not c.metadata.nbgrader.get("solution")]
     imports, defs = locked_bindings(locked)
-    forbidden = read_forbidden(cfg, assignment, notebooks[0].stem)
-    return Context(assignment, notebooks[0].stem, db_url, released, forbidden, imports, defs)
+    forbidden = read_forbidden(cfg, assignment, notebook)
+    return Context(assignment, notebook, db_url, released, forbidden, imports, defs)
 
 
 def hidden_paths(cfg, out: Path, db_url: str, submissions: Path) -> list[Path]:

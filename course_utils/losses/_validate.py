@@ -100,6 +100,8 @@ def require_log_probs(name: str, x: torch.Tensor, hint: str = "raw logits? apply
 
 def require_probabilities(name: str, p: torch.Tensor) -> None:
     """Week 03: ``p`` (..., C) must be non-negative and sum to 1 over the last dim (to its dtype's rounding)."""
+    if torch.isnan(p).any():
+        raise ValueError(f"{name} contains NaN; check the values that produced it")
     if (p < 0).any():
         raise ValueError(f"{name} must hold probabilities, but it has negative entries (min {p.min().item():.4g})")
     sums = p.detach().double().sum(dim=-1)

@@ -62,3 +62,33 @@ def test_collect_both_layouts_and_keeps_clashing_names(tmp_path):
 def test_collect_refuses_a_missing_folder(tmp_path):
     with pytest.raises(InstructorError, match="does not exist"):
         find_submissions(tmp_path / "missing", "week01")
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--timeout", "0"], "--timeout must be a number of seconds > 0, got 0.0"),
+    (["--memory", "100"], "--memory must be at least 512 (MB), got 100"),
+    (["--jobs", "0"], "--jobs must be at least 1, got 0"),
+])
+def test_bad_option_values_are_refused_naming_the_option(tmp_path, capsys, options, message):
+    (tmp_path / "a.ipynb").write_text("{}")
+    assert main(["grade", "--assignment", "week01", "--submissions", str(tmp_path), "--out", str(tmp_path / "o"),
+                 *options]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o" / "grades.csv").exists()
+
+
+@pytest.mark.parametrize("option", [["--on-flag", "maybe"], ["--export", "blackboard"]])
+def test_unknown_choices_are_refused_by_the_parser(option):
+    proc = subprocess.run([sys.executable, "-m", "course_utils", "grade", "--assignment", "week01", "--submissions",
+                           ".", *option], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and f"argument {option[0]}" in proc.stderr and "invalid choice" in proc.stderr
+
+
+def test_grade_batch_checks_its_arguments_like_the_command_line(tmp_path):
+    from course_utils.grading.pipeline import grade_batch
+
+    for kwargs, message in [({"on_flag": "maybe"}, "--on-flag must be one of keep, zero"),
+                            ({"export": ["blackboard"]}, "--export must be one of canvas, moodle"),
+                            ({"roster": tmp_path / "missing.csv"}, "--roster: .* does not exist")]:
+        with pytest.raises(InstructorError, match=message):
+            grade_batch(assignment="week01", submissions=tmp_path, out=tmp_path / "o", **kwargs)

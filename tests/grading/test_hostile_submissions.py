@@ -57,8 +57,6 @@ def test_honest_work_gets_its_points(graded, student):
                                      "loop_top_level", "loop_in_function", "kernel_crash", "memory_bomb",
                                      "cheat_checks", "cheat_assert", "cheat_disk"])
 def test_broken_or_hostile_work_gets_zero_or_partial(graded, student):
-    if student == "cheat_disk" and not isolated(graded):
-        pytest.skip("no Linux mount namespaces here: a same-user cheat can read solutions/ (documented limitation)")
     row = graded["rows"][student]
     assert float(row["score"]) == graded["expected"][student], row
     assert float(row["score"]) < 10
@@ -86,16 +84,11 @@ def test_feedback_for_every_student_and_outputs_capped(graded):
     assert huge.stat().st_size < 1_000_000
 
 
-def isolated(graded) -> bool:
-    return "student code ran with hidden" in graded["proc"].stdout
-
-
 def test_student_code_saw_no_solutions_and_no_grader_secrets(graded):
     """The disk cheat prints what it found and the grader's environment; neither may hold anything useful."""
+    assert "student code ran in the bubblewrap sandbox" in graded["proc"].stdout
     text = (graded["out"] / "autograded" / "cheat_disk" / "week01" / "week01_exercises.ipynb").read_text("utf-8")
     assert "s3cr3t-t0ken" not in text
-    if not isolated(graded):
-        pytest.skip("no Linux mount namespaces here: student code can read the checkout (see the README, instructor guide)")
     assert "cheat found: []" in text
 
 

@@ -9,23 +9,27 @@ import pytest
 
 from course_utils.grading.config import load_config
 from course_utils.grading.context import METADATA_KEY
-from course_utils.grading.pipeline import prepare_one, read_forbidden, setup
+from course_utils.grading.pipeline import context_from, read_forbidden
 from course_utils.grading.scan import Flag, scan_notebook
-from tests.grading.submissions import ROOT, honest, solved, weeks, write
+from tests.grading.submissions import ROOT, honest, released, solved, weeks, write
+
+
+class _Contexts(dict):
+    """week -> Context, built from the released notebook when first asked for (no gradebook needed)."""
+
+    def __missing__(self, week):
+        ctx = context_from(load_config(ROOT), week, released(week), f"{week}_exercises", "sqlite://")
+        self[week] = ctx
+        return ctx
 
 
 @pytest.fixture(scope="module")
-def contexts(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("scan")
-    cfg = load_config(ROOT)
-    return {w: setup(cfg, w, f"sqlite:///{tmp / f'{w}.db'}", tmp / w) for w in weeks()}
+def contexts():
+    return _Contexts()
 
 
-def flags_of(nb, ctx, tmp_path) -> list[str]:
-    from course_utils.grading.collect import Submission
-
-    prepared = prepare_one(Submission("s", write(nb, tmp_path / "s.ipynb")), ctx, [])
-    return [str(f) for f in scan_notebook(prepared, ctx)]
+def flags_of(nb, ctx, _tmp_path=None) -> list[str]:
+    return [str(f) for f in scan_notebook(nb, ctx)]
 
 
 def with_cells(nb, *sources):

@@ -30,8 +30,8 @@ from hypothesis import strategies as st
 
 from course_utils import losses as L
 
-PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-BAD = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+BAD = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REDUCTION = st.sampled_from(["mean", "sum", "none"])
 LOGIT_EXTREMES = [17.0, -17.0, 40.0, -40.0, 100.0, -100.0, 1e3, -1e3, 1e4, -1e4]
 

@@ -230,3 +230,20 @@ def test_the_tolerance_is_unchanged_for_float32():
     assert sum_tolerance(torch.float16, 10) > 1e-3
     with pytest.raises(ValueError, match="raw logits"):
         require_log_probs("log_probs", torch.log_softmax(torch.randn(3, 4), 1) + 1e-3)
+
+
+def test_probabilities_with_nan_are_refused():
+    """Regression (found by the loss properties): a NaN in cross_entropy's probability target gave a NaN loss."""
+    from course_utils.losses import cross_entropy
+
+    with pytest.raises(ValueError, match="target contains NaN"):
+        cross_entropy(torch.zeros(1, 2), torch.tensor([[float("nan"), 0.5]]))
+
+
+def test_entropy_gradient_is_exact_for_a_subnormal_probability():
+    """Regression (found by the loss properties): autograd's (g p) / p rounded to 1 or 2 bits for p ~ 1e-45."""
+    p = torch.softmax(torch.tensor([[3.0, -100.0]]), -1)  # [1, 1.4e-45] in float32
+    a, b = p.clone().requires_grad_(True), p.clone().requires_grad_(True)
+    (ga,) = torch.autograd.grad((1.5 * entropy(a)).sum(), a)
+    (gb,) = torch.autograd.grad((1.5 * torch.special.entr(b).sum(-1)).sum(), b)
+    torch.testing.assert_close(ga, gb, rtol=1e-5, atol=1e-6)
