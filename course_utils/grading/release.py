@@ -38,6 +38,9 @@ def generate(cfg: Config, assignment: str, dest_root: Path, *, db_url: str | Non
         ]
     else:
         cfg.CourseDirectory.db_url = db_url
+        # nbgrader's Gradebook files everything under "default_course"; GenerateAssignment would use the
+        # empty course id, which has no row: a foreign-key error on database servers (sqlite does not check).
+        cfg.CourseDirectory.course_id = cfg.CourseDirectory.get("course_id") or "default_course"
         use_venv_tools()
     coursedir = CourseDirectory(config=cfg, log=quiet_logger())
     coursedir.assignment_id = assignment

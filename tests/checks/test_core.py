@@ -135,7 +135,7 @@ def good(x):
 @pytest.mark.parametrize("answer, words", [
     (lambda x: None, "returned None — did you forget the `return`"),
     (lambda x: (x * 2).detach().numpy(), "got a NumPy array (dtype float32)"),
-    (lambda x: float((x * 2).sum()), "got a Python float"),
+    (lambda x: float((x * 2).detach().sum()), "got a Python float"),
     (lambda x: (x * 2).tolist(), "got a list of 3"),
     (lambda x: (x * 2,), "got a tuple of 1"),
     (lambda x: "0.53", "got the string '0.53'"),

@@ -444,7 +444,7 @@ def best_line_tuple(x, y, loss_fn):
 def _reassigning(x, y, loss_fn, lr=0.2, steps=1000):
     w, c = torch.zeros((), requires_grad=True), torch.zeros((), requires_grad=True)
     xc = x - x.mean()
-    for t in range(steps):
+    for _ in range(steps):
         loss_fn(w * xc + c, y).backward()
         with torch.no_grad():
             w = w - lr * w.grad

@@ -9,7 +9,6 @@ import torch.nn.functional as F
 
 from course_utils.checks import CheckFailed
 from course_utils.checks import week06 as checks
-from course_utils.experiments import compare_losses
 
 
 def _right_answers():

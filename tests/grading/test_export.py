@@ -1,0 +1,104 @@
+"""The `export` step: grades.csv, the summary and the LMS import files (Canvas, Moodle) with a roster."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+
+import pytest
+
+from course_utils.grading.config import InstructorError
+from course_utils.grading.context import Context
+from course_utils.grading.export import RosterEntry, export_lms, read_roster, summary_table
+from tests.grading.submissions import ROOT, honest, write
+
+CTX = Context("week01", "week01_exercises", "sqlite://", [])
+ROWS = [
+    {"student": "anna", "score": 10.0, "max_score": 10.0, "mode": "sandbox", "flags": "", "problems": ""},
+    {"student": "bob", "score": 8.5, "max_score": 10.0, "mode": "sandbox", "flags": "ex2_sigmoid: uses gc",
+     "problems": "failed: ex4_logits_to_classes_test (CheckFailed)"},
+]
+
+
+def read(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+def test_canvas_file_has_canvas_columns_points_possible_and_lms_ids(tmp_path):
+    roster = {"anna": RosterEntry("1001", "Anna Berg", "A"), "bob": RosterEntry("1002", "Bob Li", "B")}
+    res = export_lms("canvas", ROWS, CTX, tmp_path, roster)
+    assert res.path == tmp_path / "lms" / "canvas_week01.csv"
+    assert read(res.path) == [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "week01"],
+                              ["Points Possible", "", "", "", "", "10"],
+                              ["Anna Berg", "1001", "", "", "A", "10"],
+                              ["Bob Li", "1002", "", "", "B", "8.5"]]
+    assert res.not_in_roster == [] and res.not_graded == []
+
+
+def test_moodle_file_has_an_identifier_the_grade_and_feedback(tmp_path):
+    res = export_lms("moodle", ROWS, CTX, tmp_path, {"anna": RosterEntry("a.berg@uni.example")})
+    assert read(res.path) == [["ID number", "Full name", "week01", "Feedback"], ["a.berg@uni.example", "anna", "10", ""]]
+    assert res.not_in_roster == ["bob"]
+
+
+def test_without_a_roster_the_student_id_is_the_lms_id(tmp_path):
+    res = export_lms("canvas", ROWS, CTX, tmp_path, None)
+    assert [r[1] for r in read(res.path)[2:]] == ["anna", "bob"] and res.written == ["anna", "bob"]
+
+
+def test_unknown_export_format_is_refused(tmp_path):
+    with pytest.raises(InstructorError, match="--export must be one of canvas, moodle, got 'blackboard'"):
+        export_lms("blackboard", ROWS, CTX, tmp_path, None)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("student,name\nanna,Anna\n", "has no lms_id column"),
+    ("id,lms_id\nanna,1\n", "has no student column"),
+    ("student,lms_id\nanna,1\nanna,2\n", "line 3: student 'anna' appears twice"),
+    ("student,lms_id\nanna,\n", "line 2: student 'anna' has no lms_id"),
+    ("student,lms_id\n", "lists no students"),
+])
+def test_a_bad_roster_is_refused_with_the_reason(tmp_path, text, message):
+    path = tmp_path / "roster.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InstructorError, match=f"--roster: .*{message}"):
+        read_roster(path)
+
+
+def test_roster_columns_are_case_and_bom_tolerant(tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_text("\ufeffStudent, LMS_ID ,Name,Section\nanna, 1001 ,Anna Berg,A\n", encoding="utf-8")
+    assert read_roster(path) == {"anna": RosterEntry("1001", "Anna Berg", "A")}
+
+
+def test_summary_counts_flags_and_lists_flagged_students():
+    text = summary_table(ROWS)
+    assert "flagged for review" in text and "bob: ex2_sigmoid: uses gc" in text
+    lines = text.splitlines()
+    assert lines[1].split()[:4] == ["anna", "10", "10", "-"] and lines[2].split()[:4] == ["bob", "8.5", "10", "1"]
+
+
+@pytest.mark.slow
+def test_the_grade_command_writes_lms_files_and_lists_unknown_ids(tmp_path):
+    write(honest(), tmp_path / "subs" / "anna.ipynb")
+    write(honest({"ex4_logits_to_classes": "def logits_to_classes(logits):\n    return logits.argmax(dim=0)\n"}),
+          tmp_path / "subs" / "bob.ipynb")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,lms_id,name\nanna,1001,Anna Berg\ncarol,1003,Carol Diaz\n", encoding="utf-8")
+    cmd = [sys.executable, "-m", "course_utils", "grade", "--assignment", "week01", "--submissions",
+           str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--timeout", "30", "--jobs", "2",
+           "--export", "canvas", "--export", "moodle", "--roster", str(roster)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "not in the roster, left out: bob" in proc.stdout
+    assert "in the roster without a graded submission: carol" in proc.stdout
+    canvas = read(tmp_path / "out" / "lms" / "canvas_week01.csv")
+    assert canvas[2] == ["Anna Berg", "1001", "", "", "", "10"] and len(canvas) == 3
+    assert read(tmp_path / "out" / "lms" / "moodle_week01.csv")[1][:3] == ["1001", "Anna Berg", "10"]
+    with open(tmp_path / "out" / "grades.csv", encoding="utf-8") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert float(rows["bob"]["score"]) == 8 and {"mode", "flags", "problems"} <= set(rows["bob"])
