@@ -251,7 +251,10 @@ def temperature_scale(logits, T: float) -> torch.Tensor:
     """Week 07: probabilities softmax(z / T) (N, C) — or sigmoid(z / T) for one logit (N,) — in float64."""
     T = _require_T(T)
     z = _tensor("logits", logits).double()
-    return torch.sigmoid(z / T) if z.dim() == 1 else torch.softmax(z / T, dim=-1)
+    if z.dim() == 1:
+        return torch.sigmoid(z / T)
+    # shifted by the row maximum first (softmax does not change), so that a tiny T gives -inf, never inf - inf
+    return torch.softmax((z - z.max(dim=-1, keepdim=True).values) / T, dim=-1)
 
 
 def nll_at_temperature(logits, targets, T: float) -> float:
@@ -260,7 +263,7 @@ def nll_at_temperature(logits, targets, T: float) -> float:
     T = _require_T(T)
     if z.dim() == 1:
         return float(F.binary_cross_entropy_with_logits(z / T, y))
-    return float(F.cross_entropy(z / T, y))
+    return float(F.cross_entropy((z - z.max(dim=1, keepdim=True).values) / T, y))
 
 
 def fit_temperature(logits, targets, *, bounds: tuple[float, float] = T_BOUNDS, tol: float = 1e-7) -> float:

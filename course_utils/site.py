@@ -16,6 +16,7 @@ import html
 import io
 import json
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -237,6 +238,7 @@ def render_frames(explorer, outdir: Path, *, max_grid: int = MAX_GRID, max_steps
     """
     from course_utils.plotting import course_style
 
+    t0 = time.perf_counter()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     axes = slider_grid(explorer.sliders, max_grid=max_grid, max_steps=max_steps)
@@ -278,6 +280,7 @@ def render_frames(explorer, outdir: Path, *, max_grid: int = MAX_GRID, max_steps
         "start": int(np.ravel_multi_index([a["start"] for a in axes], [len(a["positions"]) for a in axes])),
         "width": width, "height": height, "dpi": fig.dpi,
         "bytes": sum((outdir / f"f{k:03d}.png").stat().st_size for k in range(len(files))),
+        "seconds": round(time.perf_counter() - t0, 1),
     }
     (outdir / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest

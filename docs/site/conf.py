@@ -31,9 +31,9 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "show_toc_level": 2,
     "home_page_in_toc": True,
-    "default_mode": "light",  # the figures are drawn on white
     "navbar_persistent": [],  # search sits in the sidebar already
 }
+html_context = {"default_mode": "light"}  # the figures are drawn on white
 html_static_path = ["_static"]
 html_css_files = ["explorer.css"]
 html_js_files = ["explorer.js"]

@@ -64,9 +64,8 @@ def _lecture_with_an_explorer(tmp_path, describe="Explorer: a line (sliders: slo
 
 
 def _frames(tmp_path, describe="Explorer: a line (sliders: slope in [-1, 1])"):
-    from tests.site.test_frames import line_explorer
-
     from course_utils import site
+    from tests.site.test_frames import line_explorer
 
     folder = tmp_path / "frames"
     exp = line_explorer(two=False)
