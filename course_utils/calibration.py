@@ -151,31 +151,26 @@ class ReliabilityBins:
 def reliability_bins(probs, targets, n_bins: int = 15, strategy: str = "uniform") -> ReliabilityBins:
     """Bin the confidences of ``probs`` (N, C) or (N,) against ``targets`` (N,) (week 07).
 
-    ``strategy="uniform"``: M equal-width bins (k/M, (k+1)/M]; the first also holds 0, so a
-    confidence of exactly 1.0 lands in the last bin. ``"quantile"``: M equal-mass bins, the samples
-    sorted by confidence (ties: wrong before right) and cut into M groups of (nearly) equal size;
-    with N < M some bins stay empty.
+    ``strategy="uniform"``: M equal-width bins (k/M, (k+1)/M], the edges computed as k / M in float64
+    (so that 0.55 is an edge of 20 bins exactly, not 0.5499999999999999 as from linspace); the first
+    bin also holds 0, and a confidence of exactly 1.0 lands in the last bin. ``"quantile"``: M
+    equal-mass bins, (lo, hi] again, cut where sorting the confidences into M groups of (nearly) equal
+    size would cut them. Equal confidences always share a bin, so with ties a bin holds more samples
+    and a later one may stay empty (as in scikit-learn's calibration_curve); so do bins when N < M.
     """
     conf, correct = confidences(probs, targets)
     m = require_n_bins(n_bins)
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     if strategy == "uniform":
-        edges = torch.linspace(0.0, 1.0, m + 1, dtype=torch.float64)
-        index = torch.bucketize(conf, edges[1:-1], right=False)  # edges[k] < c <= edges[k+1]
+        edges = torch.arange(m + 1, dtype=torch.float64) / m
     else:
-        # sorted by confidence, ties by correctness: the bins then depend only on the values, not on
-        # the order of the samples
-        by_correct = torch.argsort(correct, stable=True)
-        order = by_correct[torch.argsort(conf[by_correct], stable=True)]
-        groups = torch.tensor_split(order, m)
-        index = torch.empty_like(order)
-        for k, group in enumerate(groups):
-            index[group] = k
-        # the limits between groups: the largest confidence of each group (0 and 1 at the ends)
-        ends = torch.tensor([len(g) for g in groups]).cumsum(0)[:-1]
-        inner = conf[order][(ends - 1).clamp(min=0)] if len(conf) else torch.zeros(m - 1)
-        edges = torch.cat([torch.zeros(1, dtype=torch.float64), inner.double(), torch.ones(1, dtype=torch.float64)])
+        # the inner edges: the largest confidence of each of M groups of (nearly) equal size, sorted
+        # by confidence; assigning by value below keeps equal confidences together, whatever their order
+        ends = torch.tensor([len(g) for g in torch.tensor_split(torch.arange(len(conf)), m)]).cumsum(0)[:-1]
+        inner = torch.sort(conf).values[(ends - 1).clamp(min=0)]
+        edges = torch.cat([torch.zeros(1, dtype=torch.float64), inner, torch.ones(1, dtype=torch.float64)])
+    index = torch.bucketize(conf, edges[1:-1], right=False)  # edges[k] < c <= edges[k+1]
     counts = torch.bincount(index, minlength=m)
     sums_c = torch.zeros(m, dtype=torch.float64).index_add_(0, index, conf)
     sums_a = torch.zeros(m, dtype=torch.float64).index_add_(0, index, correct)
@@ -270,8 +265,10 @@ def fit_temperature(logits, targets, *, bounds: tuple[float, float] = T_BOUNDS, 
     """The T > 0 that minimises the mean NLL of ``logits / T`` on held-out data (week 07).
 
     ``logits`` (N, C) with class indices, or one logit (N,) with 0/1 targets. The NLL is a convex
-    function of 1/T, so it has one minimum; a bounded golden-section search on log T inside
-    ``bounds`` finds it. Fit on *validation* data, never on the test set you report.
+    function of 1/T, so any minimum is the only one; a bounded golden-section search on log T inside
+    ``bounds`` finds it. It exists when the data hold at least one mistake: with none, the NLL keeps
+    falling as T → 0 and the search ends at the lower bound. Fit on *validation* data, never on the
+    test set you report.
     """
     z, y = _require_logits_targets(logits, targets)
     lo, hi = bounds

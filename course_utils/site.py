@@ -24,6 +24,7 @@ import numpy as np
 
 MAX_GRID = 121  # frames at most for an explorer with two or more sliders (11 x 11)
 MAX_STEPS = 401  # positions of a one-slider explorer; beyond this its step is coarsened
+BUDGET = 3_000_000  # bytes of frames per explorer at most (the site check enforces it)
 PALETTE_COLOURS = 256  # line art has a few hundred colours (most of them antialiased edges): a palette PNG is small
 
 _displayed: list = []
@@ -229,12 +230,14 @@ class FrameCanvas:
             a.set_animated(was)
 
 
-def render_frames(explorer, outdir: Path, *, max_grid: int = MAX_GRID, max_steps: int = MAX_STEPS) -> dict:
+def render_frames(explorer, outdir: Path, *, max_grid: int = MAX_GRID, max_steps: int = MAX_STEPS,
+                  budget: int = BUDGET) -> dict:
     """Draw ``explorer`` at every grid position into ``outdir`` (frames + manifest.json); returns the manifest.
 
     Only ``update`` and ``redraw`` run (no slider moves, so nothing is sent to a front end); the explorer is
-    drawn back at its current values afterwards. Identical frames share one file. The last frame is
-    drawn a second time from scratch: if the two differ, every frame is drawn from scratch.
+    drawn back at its current values afterwards. Identical frames share one file. When three sample
+    frames say the grid would take more than 90% of ``budget`` bytes, the grid is coarsened to fit. The
+    last frame is drawn a second time from scratch: if the two differ, every frame is drawn from scratch.
     """
     from course_utils.plotting import course_style
 
@@ -253,7 +256,13 @@ def render_frames(explorer, outdir: Path, *, max_grid: int = MAX_GRID, max_steps
         return canvas.rgba(full=full)
 
     try:
-        encoder = PaletteEncoder(palette_for([draw(grid[k]) for k in sorted({0, len(grid) // 2, len(grid) - 1})]))
+        samples = [draw(grid[k]) for k in sorted({0, len(grid) // 2, len(grid) - 1})]
+        encoder = PaletteEncoder(palette_for(samples))
+        per_frame = float(np.mean([len(encoder.encode(s)) for s in samples]))
+        if per_frame * len(grid) > 0.9 * budget:
+            fit = max(2, int(0.9 * budget / per_frame))
+            axes = slider_grid(explorer.sliders, max_grid=min(max_grid, fit), max_steps=min(max_steps, fit))
+            grid = list(np.ndindex(*[len(a["positions"]) for a in axes]))
         for full in (False, True):
             files: dict[str, int] = {}  # PNG digest -> file number
             frames, readouts = [], []
@@ -325,8 +334,8 @@ def explorer_html(manifest: dict, base_url: str, uid: str) -> str:
         pos, i = a["positions"], a["start"]
         rows.append(
             f'<div class="cse-slider"><label for="{uid}-{k}">{esc(a["label"])}</label>'
-            f'<input type="range" id="{uid}-{k}" name="{esc(a["name"])}" min="{pos[0]:g}" max="{pos[-1]:g}" '
-            f'step="{a["step"]:g}" value="{pos[i]:g}">'
+            f'<input type="range" id="{uid}-{k}" data-slider="{esc(a["name"])}" min="{pos[0]!r}" max="{pos[-1]!r}" '
+            f'step="{a["step"]!r}" value="{pos[i]!r}">'
             f'<output class="cse-value" for="{uid}-{k}">{esc(a["labels"][i])}</output></div>')
     data = {key: manifest[key] for key in ("title", "files", "frames", "readouts")}
     data["sliders"] = [{"positions": a["positions"], "labels": a["labels"], "step": a["step"]}

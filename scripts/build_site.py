@@ -28,14 +28,14 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.site import explorer_html
+from course_utils.site import BUDGET, explorer_html
 from course_utils.widgets._core import SITE_FRAMES_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build" / "site"
 MATHJAX = ROOT / "node_modules" / "mathjax"
 MB = 1_000_000
-EXPLORER_BUDGET, SITE_BUDGET = 3 * MB, 60 * MB
+EXPLORER_BUDGET, SITE_BUDGET = BUDGET, 60 * MB
 FRAMES_VERSION = "1"  # bump when the frame format changes, to invalidate the cache
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

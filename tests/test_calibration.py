@@ -89,6 +89,45 @@ def test_equal_mass_bins_hold_equal_counts_and_sorted_confidences():
     assert few.counts.sum() == 3 and (few.counts == 0).sum() == 2
 
 
+@pytest.mark.parametrize("n_bins", [2, 5, 10])
+def test_equal_mass_bins_keep_tied_confidences_together(n_bins):
+    """100 samples at confidence 0.9, 90 of them right: perfectly calibrated, whatever the bins."""
+    p = torch.full((100,), 0.9, dtype=torch.float64)
+    y = (torch.arange(100) < 90).double()
+    bins = cal.reliability_bins(p, y, n_bins=n_bins, strategy="quantile")
+    assert bins.counts.tolist() == [100] + [0] * (n_bins - 1)
+    assert cal.expected_calibration_error(p, y, n_bins, "quantile") == pytest.approx(0.0, abs=1e-12)
+    assert cal.expected_calibration_error(p, y, n_bins, "uniform") == pytest.approx(0.0, abs=1e-12)
+
+
+def test_equal_mass_bins_with_some_ties_match_sklearn():
+    """Ties among other values: every tie in one bin, bins cut as scikit-learn's calibration_curve cuts them."""
+    from sklearn.calibration import calibration_curve
+
+    g = torch.Generator().manual_seed(5)
+    p = torch.round(torch.rand(400, generator=g, dtype=torch.float64) * 20) / 20  # 21 distinct values
+    p[:60] = 1.0  # a saturated block
+    y = torch.bernoulli(p, generator=g)
+    bins = cal.reliability_bins(p, y, n_bins=8, strategy="quantile")
+    for value in torch.unique(p):
+        assert len(torch.unique(torch.bucketize(p[p == value], bins.edges[1:-1]))) == 1, value
+    prob_true, prob_pred = calibration_curve(y.numpy(), p.numpy(), n_bins=8, strategy="quantile")
+    filled = bins.counts > 0
+    assert np.allclose(bins.confidence[filled].numpy(), prob_pred)
+    assert np.allclose(bins.accuracy[filled].numpy(), prob_true)
+
+
+def test_a_confidence_exactly_on_an_edge_goes_to_the_bin_below():
+    """0.55 is the edge between the 11th and 12th of 20 bins: it belongs to (0.50, 0.55], not (0.55, 0.60]."""
+    assert torch.linspace(0, 1, 21, dtype=torch.float64)[11].item() < 0.55  # the trap the k / M edges avoid
+    p = torch.tensor([0.55, 0.35, 0.6], dtype=torch.float64)
+    bins = cal.reliability_bins(p, torch.tensor([1.0, 0.0, 1.0]), n_bins=20)
+    assert bins.edges[11].item() == 0.55
+    assert bins.counts.nonzero().flatten().tolist() == [6, 10, 11]  # (0.30, 0.35], (0.50, 0.55], (0.55, 0.60]
+    two = torch.tensor([[0.55, 0.45], [0.4, 0.6]], dtype=torch.float64)
+    assert cal.reliability_bins(two, torch.tensor([0, 1]), n_bins=20).counts[10] == 1
+
+
 def test_a_constant_confidence_is_calibrated_when_it_equals_the_accuracy():
     p = torch.full((10, 10), 0.1, dtype=torch.float64)
     y = torch.tensor([0] + [1] * 9)  # argmax 0 is right once in ten

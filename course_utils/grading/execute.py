@@ -117,6 +117,17 @@ def drop_privileges() -> None:
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
+def _not_dumpable() -> None:
+    """Linux: processes of the same user (the kernel, student code) may not read this one's memory,
+    file descriptors or environment through /proc, nor trace it (PR_SET_DUMPABLE 0; a child's exec resets it)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0)  # 4 = PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass
+
+
 def _become_subreaper() -> None:
     """Linux: orphaned descendants (a detached process the student started) become our children."""
     try:
@@ -142,6 +153,7 @@ def _kill_descendants() -> None:
 
 def main() -> int:
     drop_privileges()
+    _not_dumpable()
     _become_subreaper()
     result = os.fdopen(os.dup(1), "w", encoding="utf-8")  # dup'ed fds are not inherited by the kernel
     devnull = os.open(os.devnull, os.O_WRONLY)

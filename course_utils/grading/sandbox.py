@@ -193,7 +193,7 @@ class Sandbox:
         for src, dest in binds:
             args += ["--ro-bind", src, dest]
         # a hidden folder inside a bound one (e.g. a checkout inside the Python prefix) is covered
-        for hidden in sorted({os.path.realpath(h) for h in self.hidden}):
+        for hidden in sorted({os.path.realpath(h) for h in self.hidden if os.path.isdir(h)}):
             if any(_inside(hidden, dest) and hidden != dest for _, dest in binds):
                 args += ["--tmpfs", hidden]
         args += ["--proc", "/proc", "--dev", "/dev",

@@ -249,8 +249,13 @@ class _Visitor(ast.NodeVisitor):
         dotted = self.scope.resolve(node)
         if isinstance(node.ctx, ast.Store | ast.Del):
             base = self.scope.resolve(node.value)
+            root = node.value
+            while isinstance(root, ast.Attribute | ast.Subscript | ast.Call):
+                root = root.func if isinstance(root, ast.Call) else root.value
             if base:
                 self.flag(f"replaces {base}.{node.attr}")
+            elif not isinstance(root, ast.Name):  # (lambda: torch)().allclose = ..., [torch][0].x = ...
+                self.flag(f"sets .{node.attr} on a computed object")
         else:
             self.check_dotted(dotted)
         self.generic_visit(node)
@@ -299,15 +304,13 @@ class _Visitor(ast.NodeVisitor):
             self.flag(f"uses vars() of {self.scope.resolve(node.args[0])}")
         if name == "type" and len(node.args) == 3:
             self.flag("builds a class with type()")
-        if func in PATH_CALLS or func and func.startswith(("shutil.", "glob.")):
-            arg = node.args[0] if node.args else None
-            if arg is not None and not isinstance(arg, ast.Constant):
-                self.flag(f"accesses files at a computed path ({func.removeprefix('builtins.')})")
-        fileish = func in PATH_CALLS or (func or "").startswith(("shutil.", "glob.")) or (
-            isinstance(node.func, ast.Attribute) and node.func.attr in FILE_METHODS)
-        for arg in [*node.args[:2], *(k.value for k in node.keywords)]:
-            if fileish and isinstance(arg, ast.Constant) and _outside(arg.value):
-                self.flag(f"accesses files outside the working folder ({arg.value!r})")
+        opens = func in PATH_CALLS or (func or "").startswith(("shutil.", "glob."))
+        if opens and node.args and not isinstance(node.args[0], ast.Constant):
+            self.flag(f"accesses files at a computed path ({func.removeprefix('builtins.')})")
+        if opens or isinstance(node.func, ast.Attribute) and node.func.attr in FILE_METHODS:
+            for arg in [*node.args[:2], *(k.value for k in node.keywords)]:
+                if isinstance(arg, ast.Constant) and _outside(arg.value):
+                    self.flag(f"accesses files outside the working folder ({arg.value!r})")
         if isinstance(node.func, ast.Name) and node.func.id in self.functions:
             self.helpers.add(node.func.id)
         self.generic_visit(node)

@@ -9,6 +9,10 @@ from course_utils.plotting import PALETTE, style_axes
 
 from ._core import Explorer, build_explorer, float_slider, require_finite
 
+#: The smallest temperature the temperature explorer draws: the lower end of cal.fit_temperature's search
+#: range, so that any fitted T can be marked (the slider starts at 0.3). Below it the probabilities are
+#: one-hot to within rounding, and for T below ~1e-307 logits / T overflows.
+T_MIN = cal.T_BOUNDS[0]
 #: The four rules of the scoring explorer: key -> (panel title, y-axis limit).
 RULES = {
     "log_loss": ("log loss (strictly proper)", 3.0),
@@ -132,7 +136,7 @@ def draw_reliability(ax, bins: cal.ReliabilityBins, *, title: str, ax_hist=None)
         artists["hist"] = ax_hist.bar(centres, np.zeros_like(centres), width=width, color="0.6", edgecolor="white")
         ax_hist.set_xlim(0, 1)
         ax_hist.set_ylim(0, 1)
-        style_axes(ax_hist, title="", xlabel="confidence (largest probability)", ylabel="share")
+        style_axes(ax_hist, title="", xlabel="confidence (largest probability)", ylabel="share of samples")
     update_reliability(artists, bins)
     return artists
 
@@ -188,13 +192,14 @@ def temperature_scan(logits, targets, temperatures, *, n_bins: int = 15) -> dict
 def recalibration_update(T: float, logits, targets, *, n_bins: int = 15) -> dict:
     """Week 07 explorer: the reliability bins, ECE, NLL and accuracy of softmax(logits / T).
 
-    ``logits`` (N, C) and ``targets`` (N,) of held-out data. Returns ``T``, ``bins``
-    (:class:`~course_utils.calibration.ReliabilityBins`), ``ece``, ``mce``, ``nll``, ``brier``,
+    ``logits`` (N, C) and ``targets`` (N,) of held-out data; ``T`` at least :data:`T_MIN`. Returns ``T``,
+    ``bins`` (:class:`~course_utils.calibration.ReliabilityBins`), ``ece``, ``mce``, ``nll``, ``brier``,
     ``accuracy`` and ``mean_confidence``.
     """
     T = require_finite(T, "T")
-    if T <= 0:
-        raise ValueError(f"T (temperature) must be positive, got {T}")
+    if T < T_MIN:
+        raise ValueError(f"T (temperature) must be at least {T_MIN} (the lower end of the range a temperature is "
+                         f"fitted in), got {T}")
     p = cal.temperature_scale(logits, T)
     bins = cal.reliability_bins(p, targets, n_bins)
     return {
@@ -205,8 +210,12 @@ def recalibration_update(T: float, logits, targets, *, n_bins: int = 15) -> dict
 
 
 def recalibration_explorer(logits, targets, fitted_T: float, *, T: float = 1.0, n_bins: int = 15,
+                           shown_on: str = "the test set", fitted_on: str = "validation",
                            live: bool = True) -> Explorer:
-    """Week 07: a temperature slider over held-out logits (N, C): reliability diagram, NLL(T) and ECE(T)."""
+    """Week 07: a temperature slider over held-out logits (N, C): reliability diagram, NLL(T) and ECE(T).
+
+    ``shown_on`` names the data of ``logits`` in the panel titles, ``fitted_on`` the data ``fitted_T`` was
+    fitted on, in the legend."""
     fitted_T = require_finite(fitted_T, "fitted_T")
     grid = np.geomspace(0.3, 6.0, 60)
     scan = temperature_scan(logits, targets, grid, n_bins=n_bins)
@@ -223,13 +232,13 @@ def recalibration_explorer(logits, targets, fitted_T: float, *, T: float = 1.0, 
         dots = []
         for ax, key, name in ((ax_nll, "nll", "NLL (nats)"), (ax_ece, "ece", "ECE")):
             ax.plot(grid, scan[key], color=PALETTE["blue"], label=f"{name} at each T")
-            ax.axvline(fitted_T, color=PALETTE["green"], ls="--", label=f"fitted T = {fitted_T:.2f}")
+            ax.axvline(fitted_T, color=PALETTE["green"], ls="--", label=f"fitted T = {fitted_T:.2f} ({fitted_on})")
             ax.plot([fitted_T], [fitted[key]], "s", color=PALETTE["green"], ms=6)
             (dot,) = ax.plot([], [], "o", color=PALETTE["vermillion"], ms=8, label="slider T")
             ax.set_xscale("log")
             ax.set_xticks([0.5, 1, 2, 4], ["0.5", "1", "2", "4"])
             ax.set_xticks([], minor=True)
-            style_axes(ax, title=f"{name} on held-out data", xlabel="temperature T (log scale)", ylabel=name)
+            style_axes(ax, title=f"{name} on {shown_on}", xlabel="temperature T (log scale)", ylabel=name)
             ax.legend(fontsize=7, loc="upper center", frameon=False)
             dots.append((dot, key))
         ax_nll.set_ylim(0, max(1.0, float(np.nanmax(scan["nll"][grid <= 4])) * 1.1))

@@ -31,6 +31,7 @@ def graded(tmp_path_factory):
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env=dict(os.environ, PYTHONWARNINGS="ignore", GRADER_TEST_SECRET="s3cr3t-t0ken"))
     seconds = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # e.g. no sandbox on this machine: the reason
     with open(base / "out" / "grades.csv", encoding="utf-8") as fh:
         rows = {r["student"]: r for r in csv.DictReader(fh)}
     return {"expected": expected, "proc": proc, "rows": rows, "out": base / "out", "seconds": seconds}

@@ -62,7 +62,13 @@ for _p in _paths:
         print("READ", _p, open(_p, errors="replace").read()[:300])
     except Exception as _e:
         print("blocked", _p, type(_e).__name__)
-for _d in ["/", "/home", "/root", "/tmp", "/work", "..", "../..", "/proc/1/root", "/proc/1/cwd"]:
+for _p in [f"/proc/{os.getppid()}/environ", f"/proc/{os.getppid()}/mem"]:  # the process that runs the kernel
+    try:
+        print("READ", _p, open(_p, "rb").read(100))
+    except Exception as _e:
+        print("blocked", _p, type(_e).__name__)
+for _d in ["/", "/home", "/root", "/tmp", "/work", "..", "../..", "/proc/1/root", "/proc/1/cwd",
+           f"/proc/{os.getppid()}/fd"]:
     try:
         print("LIST", _d, sorted(os.listdir(_d))[:40])
     except Exception as _e:
@@ -265,7 +271,7 @@ def test_planted_secrets_appear_in_no_output_file(batch):
     text = printed(batch["out"], "snoop")
     assert "HITS []" in text
     assert "READ " not in text, "the snoop read a file outside its sandbox"
-    assert text.count("blocked") >= 8  # every planted path, the checkout, /etc/shadow ... was tried and failed
+    assert text.count("blocked") >= 12  # every planted path, the checkout, /etc/shadow, /proc ... was tried and failed
     assert "BEGIN SOLUTION" not in text
 
 
@@ -331,3 +337,31 @@ def test_refuses_where_namespaces_are_not_allowed(tmp_path):
     proc = grade(tmp_path / "subs", tmp_path / "out", env=dict(os.environ, COURSE_GRADER_BWRAP=str(fake)), timeout=300)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "No permissions to creating new namespace" in proc.stderr and "--no-sandbox" in proc.stderr
+
+
+def test_the_sandbox_command_line_is_an_allow_list(tmp_path, monkeypatch):
+    """No kernel here: what bubblewrap is told. Only named folders are bound, read-only, and a hidden
+    folder that lies inside one of them (an output folder inside the Python environment) is covered."""
+    from course_utils.grading import sandbox
+
+    python = tmp_path / "python-env"
+    inside = python / "grading_out"
+    inside.mkdir(parents=True)
+    monkeypatch.setattr(sandbox, "python_paths", lambda: [str(python)])
+    box = sandbox.make_sandbox(tmp_path / "box", 1024, hidden=[inside, ROOT, Path.home()])
+    box.bwrap = box.bwrap or "bwrap"
+    args = box.bwrap_args()
+    for flag in ("--die-with-parent", "--unshare-pid", "--unshare-net", "--new-session", "--unshare-ipc"):
+        assert flag in args
+    assert "--bind" not in args and "--dev-bind" not in args  # nothing of the host is writable
+    sources = [args[i + 1] for i, a in enumerate(args) if a == "--ro-bind"]
+    allowed = ["/usr", "/etc/", str(tmp_path / "box"), str(python)]
+    assert all(any(s == a or s.startswith(a.rstrip("/") + "/") for a in allowed) for s in sources), sources
+    assert str(ROOT) not in sources and str(Path.home()) not in sources
+    assert args[args.index(str(inside)) - 1] == "--tmpfs" and args.index(str(inside)) > args.index(str(python))
+    assert args[args.index(sandbox.SANDBOX_HOME) - 1] == "--tmpfs" and args[-2:] == ["--remount-ro", "/"]
+    if os.geteuid() == 0:
+        assert args[args.index("--cap-drop") + 1] == "ALL"
+        assert box.env(sandbox.SANDBOX_HOME)["COURSE_GRADER_UID"] != "0"
+    env = box.env(sandbox.SANDBOX_HOME)
+    assert {"HOME", "PATH", "PYTHONPATH"} <= set(env) and not {"GRADER_TEST_SECRET", "COURSE_GRADEBOOK_URL"} & set(env)

@@ -79,6 +79,7 @@ HOSTILE = {  # student code -> what its flag must say
     "Cheat = type('Cheat', (dict,), {'__eq__': lambda s, o: True})": "builds a class with type()",
     "def sigmoid(z):\n    globals()['torch'] = None\n    return z": "uses globals()",
     "getattr(torch, 'all' + 'close')": "looks up a computed attribute of torch",
+    "(lambda: torch)().allclose = print": "sets .allclose on a computed object",
 }
 
 

@@ -89,6 +89,15 @@ def test_frames_cover_the_grid_differ_and_name_what_the_figure_shows(tmp_path):
     assert exp.values() == {"slope": 0.5, "shift": 0.25} and exp.figure.axes[0].texts[0].get_text() == start
 
 
+def test_a_grid_that_would_pass_the_budget_is_coarsened_to_fit(tmp_path):
+    exp = line_explorer(two=False)
+    every = site.render_frames(exp, tmp_path / "all")
+    assert len(every["frames"]) == 5
+    m = site.render_frames(exp, tmp_path / "fit", budget=int(3.5 * every["bytes"] / 5))
+    assert m["sliders"][0]["positions"] == [-1.0, 0.0, 1.0] and len(m["frames"]) == 3
+    assert m["readouts"][m["start"]].startswith("slope 1.0")
+
+
 def test_the_starting_frame_is_the_static_view_the_notebook_saves(tmp_path):
     """Same size (the notebook's dpi) and the same pixels, give or take the palette."""
     x = np.linspace(-2, 2, 41)
@@ -133,8 +142,9 @@ def test_the_page_gets_range_inputs_with_the_explorers_labels_values_and_steps(t
     m = site.render_frames(line_explorer(slope=0.5, shift=0.25), tmp_path)
     html = site.explorer_html(m, "../_static/x/", "cse-1")
     assert '<label for="cse-1-0">slope a</label>' in html
-    assert 'name="slope" min="-1" max="1" step="0.5" value="0.5"' in html
-    assert 'name="shift" min="-1" max="1" step="0.25" value="0.25"' in html
+    assert 'data-slider="slope" min="-1.0" max="1.0" step="0.5" value="0.5"' in html
+    assert 'data-slider="shift" min="-1.0" max="1.0" step="0.25" value="0.25"' in html
+    assert " name=" not in html  # a form field named like a slider ("q") would be taken over by the page's search
     assert f'src="../_static/x/{m["files"][m["frames"][m["start"]]]}"' in html
     payload = html.split('class="cse-data">')[1].split("</script>")[0]
     assert json.loads(payload)["readouts"] == m["readouts"] and "</" not in payload

@@ -14,7 +14,7 @@ from course_utils.widgets import (
     scoring_rule_update,
     temperature_scan,
 )
-from course_utils.widgets.week07 import RULES, best_reports, expected_scores
+from course_utils.widgets.week07 import RULES, T_MIN, best_reports, expected_scores
 
 R = np.linspace(0.01, 0.99, 99)
 
@@ -117,8 +117,19 @@ def test_temperature_scan_and_the_fitted_temperature(overconfident):
     assert scan["nll"][0] == pytest.approx(recalibration_update(1.0, z, y)["nll"])
     with pytest.raises(ValueError, match="temperatures must be positive"):
         temperature_scan(z, y, [1.0, 0.0])
-    with pytest.raises(ValueError, match="T \\(temperature\\) must be positive"):
+    with pytest.raises(ValueError, match="T \\(temperature\\) must be at least"):
         recalibration_update(-1.0, z, y)
+
+
+def test_recalibration_update_refuses_temperatures_below_its_floor(overconfident):
+    """The floor is the lower end of the fitting range: a fitted T is always drawable, a T of 1e-308 is refused."""
+    z, y = overconfident
+    assert T_MIN == cal.T_BOUNDS[0] == 0.05
+    d = recalibration_update(T_MIN, z, y)
+    assert np.isfinite(d["nll"]) and d["accuracy"] == recalibration_update(1.0, z, y)["accuracy"]
+    for T in (0.049, 1e-300, 2.2250738585072014e-308, 0.0):
+        with pytest.raises(ValueError, match=r"T \(temperature\) must be at least 0.05 .*got"):
+            recalibration_update(T, z, y)
 
 
 def test_recalibration_explorer_redraws_in_place(overconfident):
@@ -136,6 +147,11 @@ def test_recalibration_explorer_redraws_in_place(overconfident):
     assert list(ax_nll.lines[-1].get_xdata()) == [2.0] and list(ax_ece.lines[-1].get_ydata()) == [pytest.approx(d["ece"])]
     assert "T = 2.00" in ax_rel.texts[0].get_text() and f"ECE = {d['ece']:.3f}" in ax_rel.texts[0].get_text()
     assert list(ax_nll.lines[1].get_xdata()) == [T_fit, T_fit]  # the fitted T stays marked
+    assert ax_nll.get_title() == "NLL (nats) on the test set" and ax_ece.get_title() == "ECE on the test set"
+    assert ax_nll.lines[1].get_label() == f"fitted T = {T_fit:.2f} (validation)"
+    assert ax_hist.get_ylabel() == "share of samples"
+    other = recalibration_explorer(z, y, T_fit, shown_on="new images", fitted_on="the training set", live=False)
+    assert other.figure.axes[3].get_title() == "ECE on new images"
 
 
 def test_live_explorers_follow_their_sliders(overconfident):
