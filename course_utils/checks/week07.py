@@ -10,11 +10,12 @@ import torch.nn.functional as F
 from course_utils import calibration as cal
 
 from ._core import (
+    SHAPE_MARKER,
     Case,
     as_number,
     as_tensor,
-    call_student,
     check_function,
+    clone,
     close,
     describe_difference,
     fail,
@@ -22,6 +23,18 @@ from ._core import (
     passed,
     require_callable,
 )
+from ._rules import define_rule
+
+#: The acceptance rules of the week's exercises (shared with the hidden tests). Tensors come back in the
+#: dtype of the probabilities they were given; numbers as Python floats.
+CONFIDENCE = define_rule("confidence_and_correct", returns=("tensor", "tensor"), parts=("confidence", "correct"))
+BRIER = define_rule("brier_score")  # a 0-dim tensor
+COST_THRESHOLD = define_rule("cost_threshold", returns="float")
+BIOPSY = define_rule("biopsy", dtype=torch.bool)
+ECE = define_rule("expected_calibration_error", returns="float")
+FIT_TEMPERATURE = define_rule("fit_temperature", returns="float", atol=1e-3, rtol=1e-2)  # within about 1 %
+REPORT = define_rule("calibration_report", returns=("float", "tensor", "float", "float"),
+                     parts=("T", "probs", "ece_before", "ece_after"))
 
 _TRUE_CLASS = ("that is the probability of the true class; the confidence is the probability of the class the "
                "model *predicts*, the largest one: probs.max(dim=1)")
@@ -42,63 +55,47 @@ _CONF_CASES = [
          (_probs([[0.05, 0.9, 0.05], [0.2, 0.2, 0.6], [0.5, 0.25, 0.25]]), torch.tensor([0, 2, 0]))),
     Case("four samples, two classes", (_probs([[0.8, 0.2], [0.4, 0.6], [0.55, 0.45], [0.1, 0.9]]),
                                        torch.tensor([1, 1, 0, 0]))),
+    Case("float32 probabilities (both results float32 too)",
+         (_probs([[0.6, 0.3, 0.1], [0.25, 0.25, 0.5]]).float(), torch.tensor([1, 2]))),
 ]
 
 
 def _conf_ref(probs, targets):
     conf, pred = probs.max(dim=1)
-    return conf, (pred == targets).double()
+    return conf, (pred == targets).to(probs.dtype)
 
 
 def diagnose_confidence(got, case: Case, expected) -> str | None:
-    """Week 07: name the usual mistakes in the confidence part of (confidence, correct)."""
+    """Week 07: name the usual mistakes in (confidence, correct): the true-class probability, the index, dim=0,
+    a boolean or inverted correct, the targets themselves."""
     probs, targets = case.args
-    g = as_tensor(got)
-    if g is None:
+    conf, correct = (as_tensor(g) for g in got)
+    if conf is not None and not close(conf, expected[0]):
+        if conf.shape == targets.shape and close(conf, _true_class_prob(probs, targets)):
+            return _TRUE_CLASS
+        if conf.shape == targets.shape and close(conf, probs.argmax(dim=1)):
+            return "you returned the predicted class (the index); the confidence is the value: probs.max(dim=1).values"
+        if conf.shape == (probs.shape[1],) and close(conf, probs.max(dim=0).values):
+            return "the maximum is over the classes of each sample (dim=1), not over the samples (dim=0)"
         return None
-    if g.shape == targets.shape and close(g, _true_class_prob(probs, targets)):
-        return _TRUE_CLASS
-    if g.shape == targets.shape and close(g, probs.argmax(dim=1)):
-        return "you returned the predicted class (the index); the confidence is the value: probs.max(dim=1).values"
-    if g.shape == (probs.shape[1],) and close(g, probs.max(dim=0).values):
-        return "the maximum is over the classes of each sample (dim=1), not over the samples (dim=0)"
-    return None
-
-
-def diagnose_correct(got, case: Case, expected) -> str | None:
-    """Week 07: name the usual mistakes in the correct part of (confidence, correct)."""
-    probs, targets = case.args
-    g = as_tensor(got)
-    if g is None or g.shape != targets.shape:
+    if correct is None:
+        return None
+    if correct.shape != targets.shape:
         return "correct needs one entry per sample: (predicted class == target), shape (N,)"
-    if close(g.double(), 1 - expected):
+    if not correct.is_floating_point():
+        return ("correct must hold 1.0 and 0.0 in the probabilities' dtype: a comparison gives True/False, so "
+                "convert it with (predicted == targets).to(probs.dtype)")
+    if close(correct, 1 - expected[1]):
         return "correct is the wrong way round: 1 where the predicted class equals the target"
-    if close(g.double(), targets.double()):
+    if close(correct, targets):
         return "compare the predicted class (argmax over dim=1) with the target, don't return the target"
     return None
 
 
 def check_confidence_and_correct(fn) -> None:
-    """Week 07: ``confidence_and_correct(probs, targets)``: (N, C), (N,) → (confidence (N,), correct (N,) of 0/1)."""
-    name = "confidence_and_correct"
-    require_callable(fn, name)
-    for case in _CONF_CASES:
-        conf_e, correct_e = _conf_ref(*case.args)
-        got = call_student(fn, (case.args[0].clone(), case.args[1].clone()), name=name, case=case)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise fail(name, f"expected a pair (confidence, correct), got {type(got).__name__}", case=case,
-                       hint="finish with `return confidence, correct`")
-        conf, correct = got
-        problem = describe_difference(conf, conf_e)
-        if problem is not None:
-            raise fail(name, "confidence: " + problem, case=case, hint=diagnose_confidence(conf, case, conf_e))
-        c = as_tensor(correct)
-        if c is not None and c.dtype == torch.bool:
-            c = c.double()
-        problem = describe_difference(c, correct_e) if c is not None else "correct must be a tensor"
-        if problem is not None:
-            raise fail(name, "correct: " + problem, case=case, hint=diagnose_correct(c, case, correct_e))
-    passed(f"{name}: all {len(_CONF_CASES)} cases match the reference")
+    """Week 07: ``confidence_and_correct(probs, targets)``: (N, C), (N,) → (confidence (N,), correct (N,) of 1.0/0.0),
+    both in the dtype of ``probs``."""
+    check_function(fn, _conf_ref, _CONF_CASES, diagnose=diagnose_confidence, rule=CONFIDENCE)
 
 
 # --------------------------------------------------------------------------- exercise 2: Brier score
@@ -111,7 +108,10 @@ def diagnose_brier(got, case: Case, expected) -> str | None:
         return "return one number, the mean over the samples, not one value per sample"
     g = as_number(got)
     if g is None:
-        return "return one number: the mean over the samples (a float or a 0-dim tensor)"
+        return "return one number: the mean over the samples, a 0-dim tensor"
+    short = F.one_hot(targets).double()
+    if short.shape[1] < c and short.shape[1] == 1 and close(g, float(((probs - short) ** 2).sum(dim=1).mean())):
+        return _ONE_HOT_HINT
     onehot = F.one_hot(targets, c).double()
     sq = (probs - onehot) ** 2
     if close(g, float(sq.mean())):
@@ -132,8 +132,18 @@ def diagnose_brier(got, case: Case, expected) -> str | None:
     return None
 
 
+_ONE_HOT_HINT = ("F.one_hot(targets) makes only max(targets) + 1 columns; pass the number of classes: "
+                 "F.one_hot(targets, probs.shape[1])")
+
+
+def _brier_ref(probs, targets):
+    onehot = F.one_hot(targets, probs.shape[1]).to(probs.dtype)
+    return ((probs - onehot) ** 2).sum(dim=1).mean()
+
+
 def check_brier(fn) -> None:
-    """Week 07: ``brier_score(probs, targets)``: (N, C), (N,) long → mean over samples of sum_c (p_c − onehot_c)²."""
+    """Week 07: ``brier_score(probs, targets)``: (N, C), (N,) long → 0-dim tensor in the dtype of ``probs``,
+    the mean over samples of sum_c (p_c − onehot_c)²."""
     cases = [
         Case("one sample, three classes", (_probs([[0.7, 0.2, 0.1]]), torch.tensor([0]))),
         Case("three samples, one of them wrong", (_probs([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]),
@@ -141,8 +151,11 @@ def check_brier(fn) -> None:
         Case("a sure and right, a sure and wrong sample", (_probs([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 0]))),
         Case("five classes, four samples", (_probs([[0.2] * 5, [0.6, 0.1, 0.1, 0.1, 0.1], [0.0, 0.0, 0.5, 0.5, 0.0],
                                                     [0.05, 0.05, 0.05, 0.05, 0.8]]), torch.tensor([3, 0, 2, 4]))),
+        Case("float32 probabilities (the score float32 too)", (_probs([[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]]).float(),
+                                                               torch.tensor([1, 2]))),
     ]
-    check_function(fn, cal.brier_score, cases, name="brier_score", diagnose=diagnose_brier)
+    check_function(fn, _brier_ref, cases, diagnose=diagnose_brier, error_hints={SHAPE_MARKER: _ONE_HOT_HINT},
+                   rule=BRIER)
 
 
 # --------------------------------------------------------------------------- exercise 3: a cost-based threshold
@@ -156,7 +169,8 @@ def diagnose_threshold(got, case: Case, expected) -> str | None:
         return ("the costs are swapped: the dearer the miss, the *lower* the threshold. Act when "
                 "p · cost_fn >= (1 − p) · cost_fp")
     if cost_fn and close(g, cost_fp / cost_fn):
-        return "that is a ratio of odds; solve p · cost_fn = (1 − p) · cost_fp for p: cost_fp / (cost_fp + cost_fn)"
+        return ("that is the threshold on the odds p / (1 − p); the threshold on p is "
+                "cost_fp / (cost_fp + cost_fn)")
     if close(g, 0.5):
         return "0.5 is right only when both mistakes cost the same"
     return None
@@ -179,6 +193,11 @@ def diagnose_decisions(got, case: Case, expected) -> str | None:
     return None
 
 
+def biopsy_ref(p, cost_fn, cost_fp) -> torch.Tensor:
+    """Week 07: the reference decisions, True where p >= cost_fp / (cost_fp + cost_fn)."""
+    return p >= cal.cost_threshold(cost_fn, cost_fp)
+
+
 def check_cost_threshold(threshold_fn, decide_fn) -> None:
     """Week 07: ``cost_threshold(cost_fn, cost_fp)`` → float, and ``biopsy(p, cost_fn, cost_fp)`` → bool (N,)."""
     require_callable(threshold_fn, "cost_threshold")
@@ -189,24 +208,21 @@ def check_cost_threshold(threshold_fn, decide_fn) -> None:
         Case("a false alarm is the dearer mistake", (2.0, 6.0)),
         Case("costs in euros", (5000.0, 250.0)),
     ]
-    check_function(threshold_fn, cal.cost_threshold, cases, name="cost_threshold", diagnose=diagnose_threshold,
-                   quiet=True)
+    check_function(threshold_fn, cal.cost_threshold, cases, diagnose=diagnose_threshold, quiet=True,
+                   rule=COST_THRESHOLD)
     p = torch.tensor([0.01, 0.05, 0.2, 0.5, 0.8, 0.99])
     decide_cases = [
         Case("costs 10 : 1", (p, 10.0, 1.0)),
         Case("costs 1 : 1", (p, 1.0, 1.0)),
         Case("a probability exactly at the threshold 0.25 (costs 3 : 1)", (torch.tensor([0.1, 0.25, 0.3]), 3.0, 1.0)),
     ]
-
-    def decide_ref(p, cost_fn, cost_fp):
-        return p >= cal.cost_threshold(cost_fn, cost_fp)
-
-    def student(p, cost_fn, cost_fp):
-        out = decide_fn(p, cost_fn, cost_fp)
-        t = as_tensor(out)
-        return t.bool() if t is not None and t.shape == p.shape else out
-
-    check_function(student, decide_ref, decide_cases, name="biopsy", diagnose=diagnose_decisions, quiet=True)
+    for case in decide_cases:
+        got = BIOPSY.call(decide_fn, clone(case.args), case=case)
+        if isinstance(got, torch.Tensor) and got.dtype != torch.bool:  # the rule refuses it; say how to fix it
+            raise fail("biopsy", f"the result has dtype {got.dtype}, expected torch.bool", case=case,
+                       hint="return the comparison itself, p_malignant >= threshold: it is already a boolean tensor "
+                            "(no .long(), .float() or torch.where(..., 1, 0))")
+        BIOPSY.accept(got, biopsy_ref(*case.args), case=case, diagnose=diagnose_decisions)
     passed("cost_threshold and biopsy: all cases match the reference")
 
 
@@ -214,12 +230,12 @@ def check_cost_threshold(threshold_fn, decide_fn) -> None:
 def _ece_variant(probs, targets, n_bins, *, true_class=False, unweighted=False, left_closed=False,
                  drop_one=False, signed=False, worst=False) -> float:
     """ECE computed with one of the usual mistakes switched on (for the hints); all off = the right answer."""
-    conf = _true_class_prob(probs, targets) if true_class else probs.max(dim=1).values
+    conf = (_true_class_prob(probs, targets) if true_class else probs.max(dim=1).values).double()
     correct = (probs.argmax(dim=1) == targets).double()
     if left_closed:  # [lo, hi) bins, as floor(conf * M)
         index = torch.floor(conf * n_bins).long()
     else:
-        index = torch.bucketize(conf, torch.linspace(0, 1, n_bins + 1, dtype=conf.dtype)[1:-1], right=False)
+        index = torch.bucketize(conf, (torch.arange(n_bins + 1, dtype=torch.float64) / n_bins)[1:-1], right=False)
     keep = index < n_bins
     if not drop_one:
         index = index.clamp(max=n_bins - 1)
@@ -293,7 +309,7 @@ def check_ece(fn) -> None:
         Case("empty bins (n_bins=10)", (_probs([[0.95, 0.05], [0.55, 0.45], [0.05, 0.95]]), torch.tensor([0, 1, 1]), 10)),
         Case("default n_bins=15, 60 random samples", (rand, rand_y)),
     ]
-    check_function(fn, _ece_ref, cases, name="expected_calibration_error", diagnose=diagnose_ece,
+    check_function(fn, _ece_ref, cases, diagnose=diagnose_ece, rule=ECE,
                    error_hints={"out of bounds": "a confidence of exactly 1.0 gives bin index n_bins, one past the "
                                                  "last bin; clamp the index to n_bins − 1"})
 
@@ -327,21 +343,15 @@ def diagnose_temperature(got, case: Case, expected) -> str | None:
 
 def check_fit_temperature(fn) -> None:
     """Week 07: ``fit_temperature(logits, targets)``: (N, C), (N,) → T > 0 minimising F.cross_entropy(logits / T)."""
-    require_callable(fn, "fit_temperature")
     cases = [
         Case("logits 3 times too large (over-confident)", _overconfident(3.0, seed=1)),
         Case("logits half as large as they should be (under-confident)", _overconfident(0.5, seed=2)),
         Case("already calibrated logits", _overconfident(1.0, seed=3)),
         Case("ten classes, 1000 samples, logits 1.7 times too large", _overconfident(1.7, n=1000, c=10, seed=4)),
+        Case("float32 logits, 2 times too large", tuple(a.float() if a.is_floating_point() else a
+                                                        for a in _overconfident(2.0, seed=8))),
     ]
-
-    def student(logits, targets):
-        value = fn(logits, targets)
-        number = as_number(value)
-        return value if number is None else number
-
-    check_function(student, cal.fit_temperature, cases, name="fit_temperature", diagnose=diagnose_temperature,
-                   atol=1e-3, rtol=1e-2)
+    check_function(fn, cal.fit_temperature, cases, diagnose=diagnose_temperature, rule=FIT_TEMPERATURE)
 
 
 # --------------------------------------------------------------------------- exercise 6: a calibration report
@@ -366,60 +376,72 @@ def _report_cases(val_logits=None, val_y=None, test_logits=None, test_y=None) ->
     return cases
 
 
+def verify_calibration_report(fn, args, *, case: Case | str | None = None) -> dict:
+    """Week 07: run ``calibration_report(*args)`` and judge its report (the visible check and the hidden tests).
+
+    ``args`` = (val_logits, val_y, test_logits, test_y). T (a float) within 1 % of the validation fit; probs
+    (a tensor) softmax(test_logits / T) with every prediction unchanged; the two ECEs (floats) those of the test
+    set at T = 1 and of probs. Returns the report.
+    """
+    name = REPORT.name
+    zv, yv, zt, yt = args
+    got = REPORT.call(fn, clone(tuple(args)), case=case)
+    if not isinstance(got, dict) or any(k not in got for k in _REPORT_KEYS):
+        keys = sorted(map(str, got)) if isinstance(got, dict) else type(got).__name__
+        raise fail(name, f"expected a dict with keys {list(_REPORT_KEYS)}, got {keys}", case=case,
+                   hint='return {"T": T, "probs": probs, "ece_before": ..., "ece_after": ...}')
+    missing = [k for k in _REPORT_KEYS if got[k] is None]
+    if missing:
+        raise fail(name, f"the report's {missing[0]} is None", case=case, hint="compute every entry of the report")
+    REPORT.accept(tuple(got[k] for k in _REPORT_KEYS), case=case)  # T and both ECEs floats, probs a tensor
+    ref = _report_ref(*args)
+    T = got["T"]
+    if not close(T, ref["T"], atol=FIT_TEMPERATURE.atol, rtol=FIT_TEMPERATURE.rtol):
+        T_test = cal.fit_temperature(zt, yt)
+        if close(T, T_test, atol=FIT_TEMPERATURE.atol, rtol=FIT_TEMPERATURE.rtol):
+            hint = ("T was fitted on the test set. Fit it on the validation logits; the test set only measures "
+                    "the result (otherwise the reported ECE is optimistic)")
+        elif close(T, 1 / ref["T"], atol=FIT_TEMPERATURE.atol, rtol=FIT_TEMPERATURE.rtol):
+            hint = "you found 1/T: the logits are divided by T"
+        else:
+            hint = "fit T with fit_temperature(val_logits, val_y)"
+        raise fail(name, f"T = {T!r} is not the temperature that minimises the validation NLL", case=case, hint=hint)
+    p = got["probs"].detach().cpu()
+    if p.shape != zt.shape:
+        raise fail(name, f"probs must be the calibrated test probabilities, shape {tuple(zt.shape)}, got "
+                         f"{tuple(p.shape)}", case=case, hint="probs = softmax(test_logits / T, dim=1)")
+    if not finite(p) or not torch.equal(p.argmax(dim=1), zt.argmax(dim=1)):
+        raise fail(name, "probs changes some of the network's predictions (its argmax)", case=case,
+                   hint="temperature scaling must not change any prediction: divide every logit by the same "
+                        "positive T and apply softmax over the classes (dim=1), not over the samples (dim=0)")
+    problem = describe_difference(p.double(), cal.temperature_scale(zt, T), atol=1e-4, rtol=1e-3)  # the student's T
+    if problem is not None:
+        hint = ("these are the uncalibrated probabilities: divide the test logits by T first"
+                if close(p, zt.double().softmax(1), atol=1e-4) else "probs = softmax(test_logits / T, dim=1)")
+        raise fail(name, "probs: " + problem, case=case, hint=hint)
+    before, after = got["ece_before"], got["ece_after"]
+    after_ref = cal.expected_calibration_error(p.double(), yt)
+
+    def same(a, b):
+        return close(a, b, atol=ECE.atol, rtol=ECE.rtol)
+
+    if not (same(before, ref["ece_before"]) and same(after, after_ref)):
+        if same(before, after_ref) and same(after, ref["ece_before"]):
+            hint = "ece_before and ece_after are swapped"
+        elif same(before, cal.expected_calibration_error(zv.double().softmax(1), yv)):
+            hint = "measure both ECEs on the test set (test_logits, test_y), not on the validation set"
+        else:
+            hint = ("ece_before: the test probabilities at T = 1, softmax(test_logits, dim=1); ece_after: your "
+                    "probs; both with 15 equal-width bins against test_y")
+        raise fail(name, f"ece_before = {before:.4f}, ece_after = {after:.4f} do not match the test set", case=case,
+                   hint=hint)
+    return got
+
+
 def check_calibration_report(fn, val_logits=None, val_y=None, test_logits=None, test_y=None) -> None:
     """Week 07: ``calibration_report(val_logits, val_y, test_logits, test_y)`` → {"T", "probs", "ece_before", "ece_after"}."""
-    name = "calibration_report"
-    require_callable(fn, name)
+    require_callable(fn, REPORT.name)
     cases = _report_cases(val_logits, val_y, test_logits, test_y)
     for case in cases:
-        zv, yv, zt, yt = case.args
-        ref = _report_ref(*case.args)
-        got = call_student(fn, tuple(a.clone() for a in case.args), name=name, case=case)
-        if not isinstance(got, dict) or any(k not in got for k in _REPORT_KEYS):
-            keys = sorted(got) if isinstance(got, dict) else type(got).__name__
-            raise fail(name, f"expected a dict with keys {list(_REPORT_KEYS)}, got {keys}", case=case)
-        T = as_number(got["T"])
-        if T is None or not close(T, ref["T"], rtol=1e-2, atol=1e-3):
-            T_test = cal.fit_temperature(zt, yt)
-            if T is not None and close(T, T_test, rtol=1e-2, atol=1e-3):
-                hint = ("T was fitted on the test set. Fit it on the validation logits; the test set only measures "
-                        "the result (otherwise the reported ECE is optimistic)")
-            elif T is not None and close(T, 1 / ref["T"], rtol=1e-2, atol=1e-3):
-                hint = "you found 1/T: the logits are divided by T"
-            else:
-                hint = "fit T with fit_temperature(val_logits, val_y)"
-            raise fail(name, f"T = {T!r} is not the temperature that minimises the validation NLL", case=case,
-                       hint=hint)
-        p = as_tensor(got["probs"])
-        if p is None or p.shape != zt.shape:
-            raise fail(name, f"probs must be the calibrated test probabilities, shape {tuple(zt.shape)}, got "
-                             f"{None if p is None else tuple(p.shape)}", case=case,
-                       hint="probs = softmax(test_logits / T, dim=1)")
-        if not finite(p) or not torch.equal(p.argmax(dim=1), zt.argmax(dim=1)):
-            raise fail(name, "probs changes some of the network's predictions (its argmax)", case=case,
-                       hint="temperature scaling must not change any prediction: divide every logit by the same "
-                            "positive T and apply softmax over the classes (dim=1), not over the samples (dim=0)")
-        # judged against the student's own T (already within 1 % of the best one)
-        own = cal.temperature_scale(zt, T)
-        problem = describe_difference(p.double(), own, atol=1e-4, rtol=1e-3)
-        if problem is not None:
-            hint = ("these are the uncalibrated probabilities: divide the test logits by T first"
-                    if close(p, zt.double().softmax(1), atol=1e-4) else "probs = softmax(test_logits / T, dim=1)")
-            raise fail(name, "probs: " + problem, case=case, hint=hint)
-        before, after = as_number(got["ece_before"]), as_number(got["ece_after"])
-        if before is None or after is None:
-            raise fail(name, "ece_before and ece_after must be numbers", case=case)
-        after_ref = cal.expected_calibration_error(p.double(), yt)
-        if not (close(before, ref["ece_before"]) and close(after, after_ref)):
-            val_before = cal.expected_calibration_error(zv.double().softmax(1), yv)
-            if close(before, after_ref) and close(after, ref["ece_before"]):
-                hint = "ece_before and ece_after are swapped"
-            elif close(before, val_before):
-                hint = "measure both ECEs on the test set (test_logits, test_y), not on the validation set"
-            else:
-                hint = ("ece_before: the test probabilities at T = 1, softmax(test_logits, dim=1); ece_after: your "
-                        "probs; both with 15 equal-width bins against test_y")
-            raise fail(name, f"ece_before = {before:.4f}, ece_after = {after:.4f} do not match the test set", case=case,
-                       hint=hint)
-    passed(f"{name}: T, calibrated probabilities and both ECEs match on all {len(cases)} cases")
-
+        verify_calibration_report(fn, case.args, case=case)
+    passed(f"{REPORT.name}: T, calibrated probabilities and both ECEs match on all {len(cases)} cases")

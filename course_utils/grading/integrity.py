@@ -283,6 +283,10 @@ def _report(changed: list[str]) -> None:
 
 def restore(namespace: dict | None = None, imports: dict[str, str] | None = None) -> list[str]:
     """Put back what student code replaced, reload the checks, re-bind ``imports`` in ``namespace``."""
+    if namespace is not None and not isinstance(namespace, dict):
+        raise TypeError(f"namespace must be the notebook's globals() dict, got {type(namespace).__name__}")
+    if imports is not None and not isinstance(imports, dict):
+        raise TypeError(f"imports must map names to 'module' or 'module:attr', got {type(imports).__name__}")
     if _SNAPSHOT is None:
         return []
     changed = _compare(_SNAPSHOT, fix=True)

@@ -235,6 +235,8 @@ def _write_readable(path: Path, text: str) -> None:
 
 def make_sandbox(root: Path, memory_mb: int, *, isolate: bool = True, hidden: list[Path] | None = None) -> Sandbox:
     """Copy course_utils (compiled, world-readable) and write the limited python3 kernelspec under ``root``."""
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb < 64:
+        raise ValueError(f"memory_mb must be a whole number of megabytes, at least 64, got {memory_mb!r}")
     lib = root / "lib" / "course_utils"
     shutil.copytree(ROOT / "course_utils", lib, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     compileall.compile_dir(lib, quiet=1, workers=1)  # the copy is read-only in the sandbox: compile it once here
@@ -290,6 +292,8 @@ def _kill(proc: subprocess.Popen) -> None:
 
 def run_sandboxed(nb, box: Sandbox, timeout: float, log_path: Path) -> RunResult:
     """Execute ``nb`` for one student in a fresh sandbox (see the module's docstring)."""
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ValueError(f"timeout must be a number of seconds > 0, got {timeout!r}")
     start = time.perf_counter()
     n_code = sum(c.cell_type == "code" for c in nb.cells)
     limit = (timeout + box.grace + 5) * (n_code + 1) + 120  # every cell at its limit, plus kernel start

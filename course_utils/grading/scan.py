@@ -334,6 +334,10 @@ class _Visitor(ast.NodeVisitor):
 
 def scan_notebook(nb, ctx: Context) -> list[Flag]:
     """Every flag raised by the student's code cells of ``nb`` (a prepared notebook), in notebook order."""
+    if not isinstance(getattr(nb, "cells", None), list):
+        raise TypeError(f"nb must be a notebook (nbformat.NotebookNode with cells), got {type(nb).__name__}")
+    if not isinstance(ctx, Context):
+        raise TypeError(f"ctx must be the grading Context of the assignment, got {type(ctx).__name__}")
     cells = [(label, _parse(source), gid) for label, source, gid in _student_cells(nb)]
     trees = [t for _, t, _ in cells if t is not None]
     scope = _Scope(ctx, trees)

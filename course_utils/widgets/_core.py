@@ -51,14 +51,23 @@ class Explorer:
     def values(self) -> dict[str, Any]:
         return {name: s.value for name, s in self.sliders.items()}
 
-    def refresh(self) -> dict:
-        """Recompute from the current slider values and redraw the artists in place."""
+    def refresh(self, *, blit: bool = False) -> dict:
+        """Recompute from the current slider values and redraw the artists in place.
+
+        ``blit`` (a slider moved in a live page) redraws only what changed, at once; otherwise the
+        page is asked to redraw when it is ready (a ``set`` from code may run before the page has
+        drawn the canvas at all).
+        """
         self.data = self.update(**self.values())
         self.redraw(self.data)
-        if self.canvas is not None:
+        if self.canvas is None:
+            return self.data
+        if blit:
             if self._blitter is None:
                 self._blitter = Blitter(self.figure, self.canvas)
             self._blitter.step()
+        else:
+            self.canvas.draw_idle()
         return self.data
 
     def set(self, **values) -> dict:
@@ -270,7 +279,7 @@ def build_explorer(
     def on_change(change):
         if not getattr(change["owner"], "_course_hold", False):
             with course_style():
-                exp.refresh()
+                exp.refresh(blit=True)
 
     for s in exp.sliders.values():
         s.observe(on_change, names="value")

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -18,22 +19,28 @@ def not_implemented(*args, **kwargs):
 # --------------------------------------------------------------------------- exercise 1
 def _conf(p, y):
     conf, pred = p.max(dim=1)
-    return conf, (pred == y).float()
+    return conf, (pred == y).to(p.dtype)
 
 
 @pytest.mark.parametrize("wrong, hint", [
-    (lambda p, y: (p.gather(1, y.view(-1, 1)).squeeze(1), (p.argmax(1) == y).float()), "probability of the true class"),
-    (lambda p, y: (p.argmax(dim=1).double(), (p.argmax(1) == y).float()), "predicted class \\(the index\\)"),
-    (lambda p, y: (p.max(dim=0).values, (p.argmax(1) == y).float()), "not over the samples \\(dim=0\\)"),
+    (lambda p, y: (p.gather(1, y.view(-1, 1)).squeeze(1), (p.argmax(1) == y).to(p.dtype)), "probability of the true class"),
+    (lambda p, y: (p.argmax(dim=1).double(), (p.argmax(1) == y).to(p.dtype)), "predicted class \\(the index\\)"),
+    (lambda p, y: (p.max(dim=0).values, (p.argmax(1) == y).to(p.dtype)), "not over the samples \\(dim=0\\)"),
     (lambda p, y: (p.max(dim=1).values, (p.argmax(1) != y).float()), "wrong way round"),
-    (lambda p, y: (p.max(dim=1).values, y.float()), "don't return the target"),
-    (lambda p, y: p.max(dim=1).values, "return confidence, correct"),
+    (lambda p, y: (p.max(dim=1).values, y.to(p.dtype)), "don't return the target"),
+    (lambda p, y: (p.max(1).values, p.argmax(1) == y), "a comparison gives True/False"),
+    (lambda p, y: (p.max(1).values, p.argmax(1)), "1.0 and 0.0 in the probabilities' dtype"),
+    (lambda p, y: torch.max(p, dim=1), "1.0 and 0.0 in the probabilities' dtype"),  # (values, indices)
+    (lambda p, y: (p.max(1).values, (p.argmax(1) == y).float()), "return the dtype you were given"),
+    (lambda p, y: (p.max(1).values.double(), (p.argmax(1) == y).double()), "crept into the computation"),
+    (lambda p, y: [p.max(1).values, (p.argmax(1) == y).to(p.dtype)], "`return a, b` makes a tuple"),
+    (lambda p, y: p.max(dim=1).values, "`return a, b` makes a tuple"),
     (not_implemented, "not implemented"),
 ])
 def test_check_confidence_and_correct(wrong, hint, capsys):
     checks.check_confidence_and_correct(_conf)
-    checks.check_confidence_and_correct(lambda p, y: (p.max(1).values, p.argmax(1) == y))  # bool is fine too
-    assert "confidence_and_correct: all 3 cases" in capsys.readouterr().out
+    checks.check_confidence_and_correct(lambda p, y: (p.amax(1), torch.where(p.argmax(1) == y, 1.0, 0.0).to(p.dtype)))
+    assert "confidence_and_correct: all 4 cases" in capsys.readouterr().out
     with pytest.raises(CheckFailed, match=hint):
         checks.check_confidence_and_correct(wrong)
 
@@ -51,10 +58,15 @@ def _brier(p, y):
     (lambda p, y: ((F.one_hot(p.argmax(1), p.shape[1]) - F.one_hot(y, p.shape[1])) ** 2).sum(1).double().mean(),
      "not a one-hot vector of the predicted class"),
     (lambda p, y: ((p - F.one_hot(y, p.shape[1])) ** 2).sum(dim=1), "return one number"),
+    (lambda p, y: ((p - F.one_hot(y)) ** 2).sum(dim=1).mean(), "pass the number of classes"),  # broadcasts
+    (lambda p, y: _brier(p, y) if len(y) == 1 else ((p - F.one_hot(y)) ** 2).sum(1).mean(),
+     "pass the number of classes"),  # raises: 2 one-hot columns against 3 classes
+    (lambda p, y: _brier(p, y).item(), "keep the result a tensor"),
+    (lambda p, y: _brier(p, y).double(), "crept into the computation"),
 ])
 def test_check_brier(wrong, hint, capsys):
     checks.check_brier(_brier)
-    assert "brier_score: all 4 cases" in capsys.readouterr().out
+    assert "brier_score: all 5 cases" in capsys.readouterr().out
     with pytest.raises(CheckFailed, match=hint):
         checks.check_brier(wrong)
 
@@ -70,7 +82,10 @@ def _biopsy(p, cost_fn, cost_fp):
 
 @pytest.mark.parametrize("wrong_t, wrong_d, hint", [
     (lambda fn, fp: fn / (fn + fp), _biopsy, "costs are swapped"),
-    (lambda fn, fp: fp / fn, _biopsy, "ratio of odds"),
+    (lambda fn, fp: fp / fn, _biopsy, "threshold on the odds"),
+    (lambda fn, fp: torch.tensor(fp / (fp + fn)), _biopsy, "plain Python float"),
+    (_threshold, lambda p, fn, fp: (p >= _threshold(fn, fp)).long(), "already a boolean tensor"),
+    (_threshold, lambda p, fn, fp: (p >= _threshold(fn, fp)).tolist(), "expected a torch tensor"),
     (lambda fn, fp: 0.5, _biopsy, "only when both mistakes cost the same"),
     (_threshold, lambda p, fn, fp: p < _threshold(fn, fp), "wrong way round"),
     (_threshold, lambda p, fn, fp: p >= 0.5, "not 0.5"),
@@ -170,7 +185,8 @@ def _mce(p, y, n_bins=15):
     (_ece_index_error, "clamp the index"),
     (_ece_signed, "absolute gap"),
     (_mce, "the largest gap \\(the MCE\\)"),
-    (lambda p, y, n_bins=15: torch.tensor([_ece(p, y, n_bins)] * 2), "return one number"),
+    (lambda p, y, n_bins=15: torch.tensor([_ece(p, y, n_bins)] * 2), "expected a Python float"),
+    (lambda p, y, n_bins=15: torch.tensor(_ece(p, y, n_bins)), "plain Python float"),
     (not_implemented, "not implemented"),
 ])
 def test_check_ece(wrong, hint, capsys):
@@ -191,8 +207,8 @@ def _fit_grid(z, y):
 
 def test_check_fit_temperature_passes_right_answers(capsys):
     checks.check_fit_temperature(_fit_grid)  # a grid search is good enough
-    checks.check_fit_temperature(lambda z, y: torch.tensor(cal.fit_temperature(z, y)))
-    assert "fit_temperature: all 4 cases" in capsys.readouterr().out
+    checks.check_fit_temperature(lambda z, y: np.float64(cal.fit_temperature(z, y)))  # a float subclass
+    assert "fit_temperature: all 5 cases" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("wrong, hint", [
@@ -202,7 +218,9 @@ def test_check_fit_temperature_passes_right_answers(capsys):
     (lambda z, y: 1.0, "T = 1 changes nothing"),
     (lambda z, y: cal.fit_temperature(z, y, bounds=(0.05, 2.0)), "cover 0.05 to 20"),
     (lambda z, y: float("nan"), "infinite or NaN"),
-    (lambda z, y: "2.0", "return T as one number"),
+    (lambda z, y: "2.0", "not its text"),
+    (lambda z, y: torch.tensor(cal.fit_temperature(z, y)), "plain Python float"),
+    (lambda z, y: np.float32(cal.fit_temperature(z, y)), "plain Python float"),
     (not_implemented, "not implemented"),
 ])
 def test_check_fit_temperature(wrong, hint):
@@ -239,7 +257,10 @@ def _fitted_on_test(zv, yv, zt, yt):
     (_with(ece_before=lambda zv, yv, zt, yt, o: o["ece_after"], ece_after=lambda zv, yv, zt, yt, o: o["ece_before"]),
      "swapped"),
     (_with(ece_before=lambda zv, yv, zt, yt, o: cal.expected_calibration_error(zv.softmax(1), yv)), "on the test set"),
-    (_with(ece_after=lambda zv, yv, zt, yt, o: None), "must be numbers"),
+    (_with(ece_after=lambda zv, yv, zt, yt, o: None), "ece_after is None"),
+    (_with(T=lambda zv, yv, zt, yt, o: torch.tensor(o["T"])), "expected a Python float for T"),
+    (_with(probs=lambda zv, yv, zt, yt, o: o["probs"].numpy()), "expected a torch tensor for probs"),
+    (_with(ece_before=lambda zv, yv, zt, yt, o: torch.tensor(o["ece_before"])), "a Python float for ece_before"),
     (lambda zv, yv, zt, yt: [1, 2], "expected a dict with keys"),
     (not_implemented, "not implemented"),
 ])

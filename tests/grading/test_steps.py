@@ -180,3 +180,21 @@ def test_runtime_flags_come_from_the_guard_and_its_display_is_removed():
     assert flags == ["t1: student code had replaced torch.allclose (put back before the test)",
                      "t2: library functions were replaced: math.isclose"]
     assert [o.output_type for o in c1.outputs] == ["stream"] and c2.outputs == [integrity]
+
+
+def test_public_steps_refuse_bad_arguments_naming_them(ctx, tmp_path):
+    from course_utils.grading import integrity
+    from course_utils.grading.sandbox import make_sandbox, run_sandboxed
+    from course_utils.grading.scan import scan_notebook
+
+    with pytest.raises(ValueError, match="memory_mb must be a whole number"):
+        make_sandbox(tmp_path / "box", "lots")
+    box = make_sandbox(tmp_path / "box2", 1024)
+    with pytest.raises(ValueError, match="timeout must be a number of seconds > 0, got -1"):
+        run_sandboxed(honest(), box, -1, tmp_path / "log")
+    with pytest.raises(TypeError, match="nb must be a notebook"):
+        scan_notebook({"cells": []}, ctx)
+    with pytest.raises(TypeError, match="ctx must be the grading Context"):
+        scan_notebook(honest(), "week01")
+    with pytest.raises(TypeError, match="namespace must be the notebook's globals"):
+        integrity.restore(["not", "a", "dict"])

@@ -173,6 +173,19 @@ def test_every_page_loads_offline_with_no_failed_request_and_no_console_error(vi
     assert problems == {}
 
 
+def test_the_offline_browser_reports_a_page_that_asks_for_anything_from_elsewhere(visitor, site, tmp_path):
+    """The check above can fail: a request to another host, or for a missing file, is caught."""
+    page = site / "_static" / "check-offline.html"
+    page.write_text('<html><head><script src="https://cdn.example.org/x.js"></script></head>'
+                    '<body><img src="missing.png"><img src="http://127.0.0.1:9/y.png"></body></html>')
+    try:
+        problems = visitor.open(page)["problems"]
+    finally:
+        page.unlink()
+    assert any("cdn.example.org" in p for p in problems) and any("missing.png" in p for p in problems)
+    assert any("127.0.0.1:9" in p for p in problems)
+
+
 def test_every_link_between_pages_leads_to_a_file_of_the_site(site):
     missing = set()
     for page in pages(site):
