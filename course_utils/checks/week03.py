@@ -3,6 +3,7 @@ multi-label outputs with per-label thresholds, and a masked cross-entropy over (
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -221,13 +222,31 @@ def diagnose_ce_gradient(got, case: Case, expected) -> str | None:
     return None
 
 
+#: The error autograd raises when ``.backward()`` runs under ``torch.no_grad()``.
+NO_GRAD_MARKER = "does not require grad"
+AUTOGRAD_HINT = ("the exercise asks for the closed form, without autograd: no .backward(), no torch.autograd; "
+                 "compute (softmax(logits) - one_hot(target)) / N directly")
+
+
+def without_autograd(fn: Callable) -> Callable:
+    """``fn`` called under ``torch.no_grad()``, so that an answer that calls ``.backward()`` fails."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        with torch.no_grad():
+            return fn(*args, **kwargs)
+    return run
+
+
 def check_ce_gradient(fn: Callable) -> None:
-    """Week 03: check ``fn(logits, target)`` = d mean-CE / d logits, shape (N, C), against autograd."""
+    """Week 03: check ``fn(logits, target)`` = d mean-CE / d logits, shape (N, C), against autograd.
+    ``fn`` runs under ``torch.no_grad()``: the closed form needs no autograd, and an autograd route fails."""
     cases = _ce_cases()
     one_hot_hint = ("F.one_hot(target) makes only max(target) + 1 columns: pass num_classes=C "
                     "(C = logits.shape[1]) so that it matches the logits")
-    check_function(fn, _ce_grad_ref, cases, error_hints={SHAPE_MARKER: one_hot_hint}, diagnose=diagnose_ce_gradient,
-                   rule=CE_GRADIENT)
+    student = without_autograd(fn) if callable(fn) else fn
+    check_function(student, _ce_grad_ref, cases, error_hints={NO_GRAD_MARKER: AUTOGRAD_HINT,
+                                                              SHAPE_MARKER: one_hot_hint},
+                   diagnose=diagnose_ce_gradient, rule=CE_GRADIENT)
 
 
 DOUBLE_SOFTMAX_ANSWERS = {
@@ -416,6 +435,8 @@ def check_multilabel(multi_hot: Callable, per_label_bce: Callable, predict_label
 # --------------------------------------------------------------------------- the class dimension and ignore_index
 MASK_HINT = ("target holds ignore_index at padded positions, which is not a class: replace it by a real class "
              "before picking (torch.where(keep, target, 0)), then leave those positions out of the sum and of the count")
+#: The same, for a case whose padding is not -100: a fixed -100 in the mask leaves the padding in.
+MASK_HINT_OTHER_INDEX = MASK_HINT + "; and build keep from the ignore_index argument, not a fixed -100"
 
 
 def diagnose_masked_cross_entropy(got, case: Case, expected) -> str | None:
@@ -470,7 +491,12 @@ def check_masked_cross_entropy(fn: Callable) -> None:
     """Week 03: check ``fn(logits, target, ignore_index=-100)``: (N, C, L), (N, L) → mean over the kept positions."""
     class_dim = ("the classes are dim 1 of (N, C, L): logsumexp over dim=1 gives (N, L), one value per position, "
                  "the shape of target")
-    check_function(fn, _F.cross_entropy, _masked_cases(), diagnose=diagnose_masked_cross_entropy,
-                   error_hints={"out of bounds": MASK_HINT, "out of range": MASK_HINT, SHAPE_MARKER: class_dim,
-                                "Index tensor must have the same number of dimensions": class_dim},
-                   rule=MASKED_CROSS_ENTROPY)
+    cases = _masked_cases()
+    for other_index in (False, True):  # a case padded with another ignore_index gets the hint about it
+        mask_hint = MASK_HINT_OTHER_INDEX if other_index else MASK_HINT
+        check_function(fn, _F.cross_entropy, [c for c in cases if (c.kwargs.get("ignore_index", -100) != -100)
+                                              == other_index],
+                       diagnose=diagnose_masked_cross_entropy, quiet=True, rule=MASKED_CROSS_ENTROPY,
+                       error_hints={"out of bounds": mask_hint, "out of range": mask_hint, SHAPE_MARKER: class_dim,
+                                    "Index tensor must have the same number of dimensions": class_dim})
+    passed(f"{MASKED_CROSS_ENTROPY.name}: all {len(cases)} cases match the reference")

@@ -7,7 +7,7 @@ from scipy.special import huber
 
 from course_utils.plotting import PALETTE, style_axes
 
-from ._core import Explorer, build_explorer, float_slider
+from ._core import Explorer, build_explorer, float_slider, require_finite
 
 
 def huber_update(delta: float, *, r_max: float = 4.0, n: int = 401, r_probe: float = 3.0) -> dict:
@@ -83,6 +83,7 @@ def outlier_update(shift: float, x, y, *, index: int = -1, delta: float = 1.0) -
     """
     from course_utils.fitting import best_line
 
+    shift = require_finite(shift, "shift")
     x = np.asarray(x, dtype=float).ravel()
     y = np.asarray(y, dtype=float).ravel()
     if x.shape != y.shape:

@@ -10,7 +10,7 @@ import numpy as np
 from course_utils.plotting import PALETTE, style_axes
 from course_utils.training import lr_sweep  # noqa: F401  (re-exported: built in week 05 with fit)
 
-from ._core import Explorer, build_explorer, float_slider
+from ._core import Explorer, build_explorer, float_slider, require_finite
 
 
 def lr_update(log10_lr: float, runs: Mapping[float, Any]) -> dict:
@@ -20,6 +20,7 @@ def lr_update(log10_lr: float, runs: Mapping[float, Any]) -> dict:
     per-epoch train/validation loss (E,) with non-finite values as NaN, its final
     validation accuracy and best epoch, and every run's final accuracy (R,) for the overview.
     """
+    log10_lr = require_finite(log10_lr, "log10_lr")
     if not runs:
         raise ValueError("runs must hold at least one precomputed run")
     lrs = np.array(sorted(runs), dtype=float)

@@ -8,7 +8,7 @@ import numpy as np
 
 from course_utils.plotting import PALETTE, style_axes
 
-from ._core import Explorer, build_explorer, float_slider
+from ._core import Explorer, build_explorer, float_slider, require_finite
 
 
 def landscape_update(scale: float, slices: Mapping[float, dict]) -> dict:
@@ -18,6 +18,7 @@ def landscape_update(scale: float, slices: Mapping[float, dict]) -> dict:
     ``course_utils.experiments.landscape_slices``. Returns the slice, log10 of the loss for
     colouring, the two cross-sections through the trained model (centre) and summary numbers.
     """
+    scale = require_finite(scale, "scale")
     if not slices:
         raise ValueError("slices must hold at least one precomputed slice")
     keys = np.array(sorted(slices))

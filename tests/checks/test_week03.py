@@ -208,6 +208,21 @@ def test_check_ce_gradient_hints(fn, hint):
         check_ce_gradient(fn)
 
 
+def grad_by_autograd(logits, target):
+    x = logits.detach().clone().requires_grad_(True)
+    F.cross_entropy(x, target).backward()
+    return x.grad
+
+
+def test_check_ce_gradient_refuses_an_autograd_route_and_restores_grad_mode():
+    """The exercise forbids autograd: the check runs the answer under no_grad, so .backward() fails with a hint."""
+    assert torch.allclose(grad_by_autograd(torch.tensor([[1.0, 2.0]]), torch.tensor([0])),
+                          grad_right(torch.tensor([[1.0, 2.0]]), torch.tensor([0])))  # it is right, otherwise
+    with pytest.raises(CheckFailed, match=r"RuntimeError[\s\S]*Hint: the exercise asks for the closed form"):
+        check_ce_gradient(grad_by_autograd)
+    assert torch.is_grad_enabled()
+
+
 # --------------------------------------------------------------------------- find the bug: double softmax
 def floor_right(n_classes):
     return math.log(1 + (n_classes - 1) / math.e)
@@ -595,3 +610,20 @@ def test_check_masked_cross_entropy_passes_right_answers_with_one_line(capsys):
 def test_check_masked_cross_entropy_hints(fn, hint):
     with pytest.raises(CheckFailed, match=hint):
         check_masked_cross_entropy(fn)
+
+
+def masked_where_minus_100(logits, target, ignore_index=-100):
+    keep = target != -100  # the mistake: a fixed -100, so the -1 padding reaches gather
+    safe = torch.where(keep, target, torch.zeros_like(target))
+    per = torch.logsumexp(logits, dim=1) - logits.gather(1, safe.unsqueeze(1)).squeeze(1)
+    return (per * keep).sum() / keep.sum()
+
+
+def test_check_masked_cross_entropy_names_a_fixed_minus_100_in_the_mask():
+    """The padding -1 reaches gather as an index: the error's hint says to use the ignore_index argument."""
+    with pytest.raises(CheckFailed, match=r"ignore_index=-1[\s\S]*Hint: [\s\S]*from the ignore_index argument, "
+                                          r"not a fixed -100"):
+        check_masked_cross_entropy(masked_where_minus_100)
+    with pytest.raises(CheckFailed) as info:
+        check_masked_cross_entropy(masked_no_mask)
+    assert "not a fixed -100" not in str(info.value)  # a -100 case: the plain hint

@@ -89,11 +89,6 @@ IDS = [r.name for r in ROWS]
 
 #: Update functions of the weeks' modules that do not refuse NaN/inf clearly yet (their modules' owners fix them):
 #: these cases are expected to fail, and are reported as XPASS once fixed.
-MISSING_NAN_REFUSAL: dict[str, str] = {
-    "outlier_update": "widgets/week04.py: a NaN or inf shift is refused as 'x and y must be finite', not naming shift",
-    "lr_update": "widgets/week05.py: a NaN or inf log10_lr silently selects the first run",
-    "landscape_update": "widgets/week06.py: a NaN or inf scale silently selects the first slice",
-}
 
 
 #: Values where an update function of a week's module is known to fail (their owners fix them): (row, value, why).
@@ -177,8 +172,6 @@ def test_finite_over_and_beyond_the_slider_range(row):
 
 
 def _refusal(row: Row, v) -> None:
-    if row.name in MISSING_NAN_REFUSAL and not math.isfinite(v):
-        pytest.xfail(MISSING_NAN_REFUSAL[row.name])
     with pytest.raises((ValueError, TypeError)) as info:
         row.update(v)
     assert row.slider.split("_")[0] in str(info.value), f"{row.name}: the message does not name {row.slider}: {info.value}"
