@@ -30,8 +30,9 @@ TEMPERATURE_FOR = define_rule("temperature_for", returns="float")
 EXAMPLE_LOGITS = [-1.0, 0.1, 0.032, 0.25, 9.0]
 
 
-def _other_dims(x: torch.Tensor, dim: int) -> list[int]:
-    return [d for d in range(x.dim()) if d != dim % x.dim()]
+def _wrong_dim(got, x: torch.Tensor, dim: int, op: Callable) -> int | None:
+    """The other dim ``d`` for which ``got`` equals ``op(x, d)`` (the student used the wrong dim), or None."""
+    return next((d for d in range(x.dim()) if d != dim % x.dim() and close(got, op(x, d))), None)
 
 
 def _same_nan(got, ref: torch.Tensor) -> bool:
@@ -76,10 +77,9 @@ def diagnose_softmax(got, case: Case, expected) -> str | None:
     if close(got, torch.softmax(-x, dim)):
         return "you used exp(-x): the largest logit should get the largest probability"
     if x.dim() > 1:
-        for d in _other_dims(x, dim):
-            if close(got, torch.softmax(x, d)):
-                return (f"your softmax sums to 1 along dim {d} instead of dim {dim % x.dim()} — "
-                        f"use the dim argument in both the max and the sum")
+        if (d := _wrong_dim(got, x, dim, torch.softmax)) is not None:
+            return (f"your softmax sums to 1 along dim {d} instead of dim {dim % x.dim()} — "
+                    f"use the dim argument in both the max and the sum")
         g = as_tensor(got)
         if g is not None and g.shape == x.shape and close(float(g.double().sum()), 1.0):
             return ("you divided by the sum over the whole tensor: sum along dim only, "
@@ -148,10 +148,8 @@ def diagnose_logsumexp(got, case: Case, expected) -> str | None:
     if g is not None and g.dim() > x.dim() - 1 and g.shape != x.shape:
         return (f"your result has shape {tuple(g.shape)}: m kept dim {dim % x.dim()} (keepdim=True) but the sum "
                 "did not, and the two broadcast against each other — use keepdim=True in both, then squeeze(dim) once")
-    if x.dim() > 1:
-        for d in _other_dims(x, dim):
-            if close(got, torch.logsumexp(x, d)):
-                return f"you summed along dim {d} instead of dim {dim % x.dim()}"
+    if x.dim() > 1 and (d := _wrong_dim(got, x, dim, torch.logsumexp)) is not None:
+        return f"you summed along dim {d} instead of dim {dim % x.dim()}"
     return None
 
 
@@ -178,10 +176,8 @@ def diagnose_log_softmax(got, case: Case, expected) -> str | None:
         return "you returned probabilities: log_softmax returns their logarithms, x - logsumexp(x)"
     if close(got, x + torch.logsumexp(x, dim, keepdim=True)):
         return "you added logsumexp(x); log_softmax subtracts it: x - logsumexp(x)"
-    if x.dim() > 1:
-        for d in _other_dims(x, dim):
-            if close(got, torch.log_softmax(x, d)):
-                return f"you normalised along dim {d} instead of dim {dim % x.dim()}"
+    if x.dim() > 1 and (d := _wrong_dim(got, x, dim, torch.log_softmax)) is not None:
+        return f"you normalised along dim {d} instead of dim {dim % x.dim()}"
     return None
 
 
