@@ -91,16 +91,6 @@ def prob_bars(ax, probs: Sequence[float], labels: Sequence[str] | None = None, *
     return bars
 
 
-def plot_loss_and_grad(axes, x, loss, grad, *, xlabel: str, name: str = "loss") -> None:
-    """Loss curve on ``axes[0]`` and its derivative on ``axes[1]`` (weeks 03-04)."""
-    ax_l, ax_g = axes
-    ax_l.plot(x, loss, color=PALETTE["blue"])
-    style_axes(ax_l, title=f"{name}", xlabel=xlabel, ylabel="loss")
-    ax_g.plot(x, grad, color=PALETTE["vermillion"])
-    ax_g.axhline(0, color="grey", lw=0.8)
-    style_axes(ax_g, title=f"gradient of {name}", xlabel=xlabel, ylabel="d loss / d input")
-
-
 def plot_history(history, *, metric_name: str = "metric") -> Figure:
     """Train/validation loss and metric per epoch, side by side (week 05).
 

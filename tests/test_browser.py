@@ -22,9 +22,7 @@ from tests.notebook_utils import LECTURES, ROOT, rel
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 FIXTURES = ROOT / "tests" / "fixtures" / "browser"
-WORKING, BROKEN = FIXTURES / "working_explorer.ipynb", FIXTURES / "broken_explorers.ipynb"
-# Until the first lecture exists, the working fixture stands in for it, so the harness is still exercised.
-NOTEBOOKS = LECTURES or [WORKING]
+BROKEN = FIXTURES / "broken_explorers.ipynb"
 
 
 def require_browser():
@@ -86,7 +84,7 @@ def run_in_browser(page, lab, path: Path) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", LECTURES, ids=lambda p: p.stem)
 def test_notebook_runs_and_every_slider_changes_its_figure(page, lab, path):
     """Does the notebook run without errors in JupyterLab, with every explorer live and every slider moving its figure?"""
     problems = run_in_browser(page, lab, path)

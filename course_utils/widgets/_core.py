@@ -231,7 +231,7 @@ def _live_canvas(fig: Figure):
 
 
 def float_slider(description: str, value: float, min: float, max: float, step: float, **kw):
-    """A FloatSlider that only fires when released-or-keyed in one step (continuous updates on)."""
+    """A FloatSlider that updates the figure continuously while it is dragged (and per key press)."""
     import ipywidgets as w
 
     if not min <= value <= max:
