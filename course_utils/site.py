@@ -93,10 +93,15 @@ def _format(value: float, fmt: str) -> str:
     return f"{value:g}"
 
 
-def readout(figure) -> str:
-    """The text the figure's axes show (the explorers' read-outs: accuracy, loss ...), one line per line."""
-    texts = [t.get_text() for ax in figure.axes for t in ax.texts if t.get_visible() and t.get_text().strip()]
-    return "\n".join(texts)
+def texts(figure) -> list[str]:
+    """The text of every text artist in the figure's axes, in order ("" for a hidden one)."""
+    return [t.get_text() if t.get_visible() else "" for ax in figure.axes for t in ax.texts]
+
+
+def readouts(per_frame: list[list[str]]) -> list[str]:
+    """Each frame's read-out: the texts that change from frame to frame (accuracy, loss ...), not the labels."""
+    varying = [i for i in range(len(per_frame[0])) if len({t[i] for t in per_frame}) > 1] if per_frame else []
+    return ["\n".join(t[i] for i in varying if t[i].strip()) for t in per_frame]
 
 
 def _pack(rgb: np.ndarray) -> np.ndarray:
@@ -164,8 +169,8 @@ class FrameCanvas:
     As the live explorer does (``widgets._core.Blitter``), but without its draw-event callbacks (blocked
     while frames are drawn) and without sending anything to a front end: the first draw, and any draw
     after axis limits or ticks changed, renders the whole figure with the touched axes' content left out
-    and keeps that background; later frames paste it back and draw only that content. About 3x faster
-    than a full draw per frame.
+    and keeps that background; later frames paste it back and draw only that content: two to three
+    times faster than a full draw per frame.
     """
 
     def __init__(self, figure):
@@ -236,10 +241,10 @@ def render_frames(explorer, outdir: Path, *, max_grid: int = MAX_GRID, max_steps
     """Draw ``explorer`` at every grid position into ``outdir`` (frames + manifest.json); returns the manifest.
 
     Only ``update`` and ``redraw`` run (no slider moves, so nothing is sent to a front end); the explorer is
-    drawn back at its current values afterwards. Identical frames share one file. When three sample
-    frames say the grid would take more than 90% of ``budget`` bytes, the frames are compressed harder,
-    and if that is not enough, the grid is coarsened to fit. The
-    last frame is drawn a second time from scratch: if the two differ, every frame is drawn from scratch.
+    drawn back at its current values afterwards. Identical frames share one file. Frames that would come
+    near ``budget`` bytes (three samples tell) are compressed harder; frames that still pass it are drawn
+    again on a coarser grid. The last frame is drawn a second time from scratch: if the two differ,
+    every frame is drawn from scratch.
     """
     from course_utils.plotting import course_style
 
@@ -249,7 +254,9 @@ def render_frames(explorer, outdir: Path, *, max_grid: int = MAX_GRID, max_steps
     axes = slider_grid(explorer.sliders, max_grid=max_grid, max_steps=max_steps)
     fig = explorer.figure
     canvas = FrameCanvas(fig)
-    grid = list(np.ndindex(*[len(a["positions"]) for a in axes]))
+
+    def grid():
+        return list(np.ndindex(*[len(a["positions"]) for a in axes]))
 
     def draw(index, full=False):
         values = {a["name"]: a["positions"][i] for a, i in zip(axes, index, strict=True)}
@@ -258,31 +265,33 @@ def render_frames(explorer, outdir: Path, *, max_grid: int = MAX_GRID, max_steps
         return canvas.rgba(full=full)
 
     try:
-        samples = [draw(grid[k]) for k in sorted({0, len(grid) // 2, len(grid) - 1})]
+        g = grid()
+        samples = [draw(g[k]) for k in sorted({0, len(g) // 2, len(g) - 1})]
         encoder = PaletteEncoder(palette_for(samples))
-        per_frame = float(np.mean([len(encoder.encode(s)) for s in samples]))
-        if per_frame * len(grid) > 0.9 * budget:  # first compress harder, then take fewer positions
+        if np.mean([len(encoder.encode(s)) for s in samples]) * len(g) > 0.9 * budget:
             encoder = PaletteEncoder(encoder.palette, compress_level=9)
-            per_frame = float(np.mean([len(encoder.encode(s)) for s in samples]))
-        if per_frame * len(grid) > 0.9 * budget:
-            fit = max(2, int(0.9 * budget / per_frame))
-            axes = slider_grid(explorer.sliders, max_grid=min(max_grid, fit), max_steps=min(max_steps, fit))
-            grid = list(np.ndindex(*[len(a["positions"]) for a in axes]))
-        for full in (False, True):
+        full = False
+        while True:
+            for f in outdir.glob("f*.png"):
+                f.unlink()
             files: dict[str, int] = {}  # PNG digest -> file number
-            frames, readouts = [], []
-            for index in grid:
+            frames, shown, size = [], [], 0
+            for index in grid():
                 png = encoder.encode(draw(index, full))
                 digest = hashlib.sha1(png).hexdigest()
                 if digest not in files:
                     files[digest] = len(files)
                     (outdir / f"f{files[digest]:03d}.png").write_bytes(png)
+                    size += len(png)
                 frames.append(files[digest])
-                readouts.append(readout(fig))
-            if full or _close(canvas.rgba(), canvas.rgba(full=True)):
+                shown.append(texts(fig))
+            if not full and not _close(canvas.rgba(), canvas.rgba(full=True)):
+                full = True
+            elif size > budget and len(frames) > 2:
+                fit = max(2, int(0.95 * budget / size * len(frames)))
+                axes = slider_grid(explorer.sliders, max_grid=min(max_grid, fit), max_steps=min(max_steps, fit))
+            else:
                 break
-            for f in outdir.glob("f*.png"):
-                f.unlink()
     finally:
         canvas.close()
         with course_style():
@@ -290,10 +299,9 @@ def render_frames(explorer, outdir: Path, *, max_grid: int = MAX_GRID, max_steps
     width, height = (round(v) for v in fig.get_size_inches() * fig.dpi)
     manifest = {
         "title": explorer.title, "describe": explorer.describe(), "sliders": axes,
-        "files": [f"f{k:03d}.png" for k in range(len(files))], "frames": frames, "readouts": readouts,
+        "files": [f"f{k:03d}.png" for k in range(len(files))], "frames": frames, "readouts": readouts(shown),
         "start": int(np.ravel_multi_index([a["start"] for a in axes], [len(a["positions"]) for a in axes])),
-        "width": width, "height": height, "dpi": fig.dpi,
-        "bytes": sum((outdir / f"f{k:03d}.png").stat().st_size for k in range(len(files))),
+        "width": width, "height": height, "dpi": fig.dpi, "bytes": size,
         "seconds": round(time.perf_counter() - t0, 1),
     }
     (outdir / "manifest.json").write_text(json.dumps(manifest, indent=1))

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
@@ -111,8 +111,11 @@ def frames_for(paths: list[Path], jobs: int, use_cache: bool) -> dict[str, Path]
         # the lectures run side by side: one math thread each instead of every kernel using every core
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // min(jobs, len(todo)))))
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
-            runs = {p: pool.submit(run_lecture, str(p), str(f)) for p, f in todo.items()}
-            for p, run in runs.items():
+            # the biggest notebooks (the ones that train) first, so no long run starts last
+            runs = {pool.submit(run_lecture, str(p), str(todo[p])): p
+                    for p in sorted(todo, key=lambda p: p.stat().st_size, reverse=True)}
+            for run in as_completed(runs):
+                p = runs[run]
                 try:
                     print(f"  ran {p.relative_to(ROOT)} for its explorers' frames: {run.result():.0f} s", flush=True)
                 except Exception as e:
@@ -215,6 +218,8 @@ def sphinx(src: Path, out: Path, jobs: int) -> None:
            "-d", str(BUILD / "doctrees"), str(src), str(html)]
     if subprocess.run(cmd).returncode:
         raise BuildError("sphinx-build failed (its warnings are above)")
+    if out.exists() and any(out.iterdir()) and not (out / "searchindex.js").exists():
+        raise BuildError(f"{out} is not empty and holds no earlier build of the site: not replacing it")
     shutil.rmtree(out, ignore_errors=True)
     shutil.move(html, out)
 

@@ -128,6 +128,12 @@ def test_a_colour_missing_from_the_palette_gets_its_own_palette():
     assert np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))[0, 0].tolist() == [255, 0, 0]
 
 
+def test_the_readout_is_the_text_that_changes_not_the_labels():
+    per_frame = [["label", "loss 1.0", ""], ["label", "loss 0.5", "note"], ["label", "loss 0.5", ""]]
+    assert site.readouts(per_frame) == ["loss 1.0", "loss 0.5\nnote", "loss 0.5"]
+    assert site.readouts([["same"], ["same"]]) == ["", ""]
+
+
 def test_palette_frames_keep_the_frequent_colours_exact_and_the_rest_close():
     x = np.linspace(-2, 2, 41)
     exp = threshold_explorer(x, (x > 0.3).astype(float), live=False)
