@@ -70,6 +70,10 @@ class LimitedExecute(NotebookClient):
             note = f"\n[output truncated by the grader: {self._dropped[cell_index]} more characters]\n"
             cell.outputs.append(new_output("stream", name="stdout", text=note))
 
+    async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+        self._cell_started = time.monotonic()
+        return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+
     async def _async_handle_timeout(self, timeout, cell=None):
         """Interrupt; if no reply comes within ``kill_grace`` seconds, kill the kernel and end the run."""
         await ensure_async(self.km.interrupt_kernel())
@@ -81,8 +85,9 @@ class LimitedExecute(NotebookClient):
         if cell is not None:
             cell.metadata[METADATA_KEY] = {"status": "killed"}
         await ensure_async(self.km.shutdown_kernel(now=True))
+        ran = time.monotonic() - getattr(self, "_cell_started", time.monotonic())
         raise DeadKernelError(f"a cell ran past the {timeout} s limit and ignored the interrupt; "
-                              f"its kernel was killed {self.kill_grace:g} s later")
+                              f"its kernel was killed {self.kill_grace:g} s later ({ran:.1f} s after the cell started)")
 
 
 def run(nb, timeout: float, max_output: int = MAX_OUTPUT_DEFAULT, grace: float = KILL_GRACE_DEFAULT):

@@ -28,6 +28,9 @@ class Notes:
         if self.path.exists():
             data = json.loads(self.path.read_text(encoding="utf-8"))
             self._by_student = {s: StudentNotes(**v) for s, v in data.items()}
+        elif (self.path.parent / "problems.json").exists():  # an output folder of an earlier version
+            data = json.loads((self.path.parent / "problems.json").read_text(encoding="utf-8"))
+            self._by_student = {s: StudentNotes(problems=list(p)) for s, p in data.items()}
 
     def begin(self, student: str, mode: str, problems: list[str] | None = None) -> StudentNotes:
         record = StudentNotes(problems=list(problems or []), mode=mode)

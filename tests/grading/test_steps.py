@@ -198,3 +198,20 @@ def test_public_steps_refuse_bad_arguments_naming_them(ctx, tmp_path):
         scan_notebook(honest(), "week01")
     with pytest.raises(TypeError, match="namespace must be the notebook's globals"):
         integrity.restore(["not", "a", "dict"])
+
+
+def test_notes_are_one_store_that_keeps_other_students(tmp_path):
+    from course_utils.grading.notes import Notes
+
+    (tmp_path / "problems.json").write_text('{"old": ["graded by an earlier version"]}')
+    notes = Notes(tmp_path)
+    assert notes["old"].problems == ["graded by an earlier version"] and notes["nobody"].flags == []
+    record = notes.begin("anna", "sandbox", ["handed in as 'Anna.ipynb'"])
+    record.flags.append("ex2_sigmoid: uses gc")
+    notes.save()
+    again = Notes(tmp_path)
+    again.begin("anna", "no-sandbox")  # re-grading anna replaces her notes only
+    again.save()
+    final = Notes(tmp_path)
+    assert final["anna"].flags == [] and final["anna"].mode == "no-sandbox"
+    assert final["old"].problems == ["graded by an earlier version"]

@@ -70,8 +70,9 @@ ROWS = [
         "T", domain=(0.0, math.inf)),
     Row("one_logit_update", lambda v: W.one_logit_update(v, LOGITS, 4),
         lambda: W.one_logit_explorer(LOGITS, 4, live=False), "delta"),
-    Row("true_class_update", W.true_class_update, lambda: W.true_class_explorer(live=False), "p", domain=(0.0, 1.0),
-        closed=(False, True)),
+    # p below the smallest normal float64 is refused: -1/p would overflow
+    Row("true_class_update", W.true_class_update, lambda: W.true_class_explorer(live=False), "p",
+        domain=(float(np.finfo(float).tiny), 1.0), closed=(True, True)),
     Row("logit_gradient_update", lambda v: W.logit_gradient_update(v, LOGITS, 1, 4),
         lambda: W.logit_gradient_explorer(LOGITS, 1, 4, live=False), "z"),
     Row("huber_update", W.huber_update, lambda: W.huber_explorer(live=False), "delta", domain=(0.0, math.inf)),
