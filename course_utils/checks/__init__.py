@@ -5,7 +5,7 @@ cases, diagnoses and ``check_*`` functions. Notebooks import from here:
 ``from course_utils.checks import check_nll``.
 """
 
-from ._core import Case, CheckFailed, check_choice, check_choices, check_function, describe_difference, passed
+from ._core import Case, CheckFailed, check_choice, check_choices, check_function, describe_difference, passed, silently
 from ._rules import Rule, define_rule, rule
 from .week01 import (
     check_logits_to_classes,
@@ -48,7 +48,7 @@ from .week07 import (
 )
 
 __all__ = [
-    "Case", "CheckFailed", "check_choice", "check_choices", "check_function", "describe_difference", "passed",
+    "Case", "CheckFailed", "check_choice", "check_choices", "check_function", "describe_difference", "passed", "silently",
     "Rule", "define_rule", "rule",
     # week 01
     "check_output_choices", "check_sigmoid", "check_predict_binary", "check_logits_to_classes", "check_two_head_model",

@@ -54,7 +54,8 @@ def _type_hint(got, kind: str) -> str:
         if numpy:
             return "stay in torch (torch.exp, torch.log, .sum(), .amax()): NumPy functions and .numpy() give arrays"
         if isinstance(got, (bool, int, float)):
-            return "keep the result a tensor: .item() and float() turn it into a Python number"
+            return ("keep the result a tensor: .item(), float() and math functions (math.sqrt, math.log) turn it "
+                    "into a Python number, cut off from autograd — use the torch functions (torch.sqrt, torch.log)")
         if isinstance(got, (list, tuple)):
             return "return the tensor itself, not a list or tuple (a comma after `return x` makes a tuple)"
         return "return a torch.Tensor"
@@ -86,8 +87,11 @@ def _is_kind(got, kind: str) -> bool:
 
 
 def _dtype_hint(got: torch.dtype, want: torch.dtype) -> str:
+    if want == torch.bool:
+        return ("a yes/no answer is torch.bool: return the comparison itself (e.g. p >= threshold), without "
+                "converting it with .long(), .float() or torch.where(..., 1, 0)")
     if got == torch.bool:
-        return "a comparison gives torch.bool: convert with .long()"
+        return f"a comparison gives torch.bool: convert with {'.long()' if want == torch.long else f'.to({want})'}"
     if not want.is_floating_point:
         return f"class indices and 0/1 predictions are {want}: convert with .long()"
     if not got.is_floating_point:
@@ -132,7 +136,8 @@ class Rule:
 
     ``returns``: "tensor", "float", "floats", "module" or a tuple of these (``parts`` names its
     positions in messages); ``dtype``: the tensor dtype asked for (None: exactly the oracle's);
-    ``grad``: the result must carry the gradient of the float inputs.
+    ``grad``: the result must carry the gradient of the float inputs (``wrt``: of these positional arguments
+    only, for an input torch cannot differentiate, like a class weight).
     """
 
     name: str
@@ -143,6 +148,7 @@ class Rule:
     atol: float = 1e-6
     rtol: float = 1e-5
     time_limit: float | None = TIME_LIMIT_S
+    wrt: tuple[int, ...] | None = None
 
     def call(self, fn: Callable, args: Sequence = (), kwargs: Mapping | None = None, *, case: Case | str | None = None,
              error_hints: Mapping[str, str] | None = None) -> Any:
@@ -182,7 +188,7 @@ class Rule:
         arguments, or the expected value); returns the student's result. ``grad=False`` skips the gradient."""
         args, kwargs = clone(tuple(args)), clone(dict(kwargs or {}))
         if self.grad:
-            args = tuple(_leaf(a) for a in args)
+            args = tuple(_leaf(a) if self.wrt is None or i in self.wrt else a for i, a in enumerate(args))
         expected = oracle(*args, **kwargs) if callable(oracle) else oracle
         got = self.call(fn, args, kwargs, case=case, error_hints=error_hints)
         self.accept(got, expected, case=case, inputs=args, diagnose=diagnose, atol=atol, rtol=rtol, grad=grad)

@@ -14,9 +14,7 @@ from ._core import (
     Case,
     CheckFailed,
     as_tensor,
-    call_student,
     check_function,
-    clone,
     close,
     expect_value_error,
     fail,
@@ -45,16 +43,15 @@ def _residual(case: Case) -> torch.Tensor:
     return case.args[0].double() - case.args[1].double()
 
 
-def _require_tensor(fn: Callable, name: str, args: tuple) -> None:
-    """Week 04: fail with a hint when ``fn(*args)`` returns a Python number instead of a tensor."""
-    try:
-        got = call_student(fn, clone(args), name=name)
-    except CheckFailed:  # check_function reports errors with the case that caused them
-        return
-    if isinstance(got, (int, float, np.number)) and not isinstance(got, bool):
-        raise CheckFailed(f"{name} returned a Python number ({got!r}), not a tensor\n  Hint: return the 0-dim "
-                          "tensor itself — .item(), float() or math.sqrt cut the result off from autograd, "
-                          "and training needs its gradient (use torch.sqrt for a square root)")
+#: The acceptance rules of the week's exercises, shared with the hidden tests (``rule(name)``): a loss is a
+#: 0-dim tensor of the input's dtype that carries the gradient; a hand-derived gradient is a tensor of the
+#: input's dtype and shape; neither may change its inputs.
+MAE = define_rule("mae", grad=True)
+MSE = define_rule("mse", grad=True)
+RMSE = define_rule("rmse", grad=True)
+HUBER = define_rule("huber", grad=True)
+SAFE_MSE = define_rule("safe_mse", grad=True)
+GRAD_RULES = {loss: define_rule(f"{loss}_grad") for loss in ("mse", "mae", "huber")}
 
 
 ERROR_HINTS = {
@@ -118,23 +115,20 @@ def diagnose_regression(got, case: Case, expected) -> str | None:
 
 def check_mae(fn: Callable) -> None:
     """Week 04 exercise: ``fn(pred, target)`` must equal torch.nn.L1Loss() (mean |pred - target|)."""
-    _require_tensor(fn, "mae", regression_cases()[0].args)
-    check_function(fn, lambda p, t: torch.nn.functional.l1_loss(p, t), regression_cases(), name="mae",
-                   diagnose=diagnose_regression, rtol=1e-5)
+    check_function(fn, lambda p, t: torch.nn.functional.l1_loss(p, t), regression_cases(), diagnose=diagnose_regression,
+                   rule=MAE)
 
 
 def check_mse(fn: Callable) -> None:
     """Week 04 exercise: ``fn(pred, target)`` must equal torch.nn.MSELoss() (mean (pred - target)²)."""
-    _require_tensor(fn, "mse", regression_cases()[0].args)
-    check_function(fn, lambda p, t: torch.nn.functional.mse_loss(p, t), regression_cases(), name="mse",
-                   diagnose=diagnose_regression, rtol=1e-5)
+    check_function(fn, lambda p, t: torch.nn.functional.mse_loss(p, t), regression_cases(), diagnose=diagnose_regression,
+                   rule=MSE)
 
 
 def check_rmse(fn: Callable) -> None:
     """Week 04 exercise: ``fn(pred, target)`` must equal sqrt(torch.nn.MSELoss()(pred, target))."""
-    _require_tensor(fn, "rmse", regression_cases()[0].args)
-    check_function(fn, lambda p, t: torch.nn.functional.mse_loss(p, t).sqrt(), regression_cases(), name="rmse",
-                   diagnose=diagnose_regression, rtol=1e-5)
+    check_function(fn, lambda p, t: torch.nn.functional.mse_loss(p, t).sqrt(), regression_cases(), diagnose=diagnose_regression,
+                   rule=RMSE)
 
 
 def diagnose_huber(got, case: Case, expected) -> str | None:
@@ -179,9 +173,8 @@ def huber_cases() -> list[Case]:
 
 def check_huber(fn: Callable) -> None:
     """Week 04 exercise: ``fn(pred, target, delta)`` must equal torch.nn.HuberLoss(delta=delta) and refuse delta <= 0."""
-    _require_tensor(fn, "huber", huber_cases()[0].args)
-    check_function(fn, lambda p, t, d: torch.nn.functional.huber_loss(p, t, delta=d), huber_cases(), name="huber",
-                   diagnose=diagnose_huber, error_hints=ERROR_HINTS, rtol=1e-5)
+    check_function(fn, lambda p, t, d: torch.nn.functional.huber_loss(p, t, delta=d), huber_cases(),
+                   diagnose=diagnose_huber, error_hints=ERROR_HINTS, rule=HUBER)
     two = (torch.tensor([1.0, 2.0]), torch.zeros(2))
     expect_value_error(fn, "huber", (*two, -1.0), "a negative delta (-1.0)", "delta")
     expect_value_error(fn, "huber", (*two, 0.0), "delta = 0", "delta")
@@ -248,8 +241,8 @@ def check_loss_grad(fn: Callable, loss: str) -> None:
     def reference(pred, target, *args):
         return autograd_grad(refs[loss], pred, target, *args).to(pred.dtype)
 
-    check_function(fn, reference, _grad_cases(loss), name=f"{loss}_grad",
-                   diagnose=lambda g, c, e: diagnose_grad(g, c, e, loss=loss), rtol=1e-5)
+    check_function(fn, reference, _grad_cases(loss), diagnose=lambda g, c, e: diagnose_grad(g, c, e, loss=loss),
+                   rule=GRAD_RULES[loss])
 
 
 def check_loss_choice(choice: str, slope_errors: dict, x: torch.Tensor, y: torch.Tensor, true_slope: float) -> None:
@@ -273,8 +266,8 @@ def check_loss_choice(choice: str, slope_errors: dict, x: torch.Tensor, y: torch
                     if math.isclose(got, w, abs_tol=0.02) else
                     "\n  Hint: fit the line under this loss (e.g. best_line(x, y, loss)) and compare its slope w")
             raise CheckFailed(f'slope_errors["{loss}"] = {got!r} is not the slope error of the {loss.upper()} fit{hint}')
-    if choice not in slope_errors:
-        raise CheckFailed(f'choice must be one of "mse", "mae", "huber", got {choice!r}')
+    if not isinstance(choice, str) or choice not in slope_errors:
+        raise CheckFailed(f'choice must be one of "mse", "mae", "huber" (a string), got {choice!r}'[:300])
     if slope_errors[choice] > min(slope_errors.values()) + 1e-9:
         best = min(slope_errors, key=slope_errors.get)
         raise CheckFailed(f'choice = "{choice}" but its slope error {slope_errors[choice]:.3f} is larger than '
@@ -284,15 +277,20 @@ def check_loss_choice(choice: str, slope_errors: dict, x: torch.Tensor, y: torch
 
 def check_bug_shape(bug_shape) -> None:
     """Week 04 exercise: the shape of ``out - y`` for ``out`` (64, 1) and ``y`` (64,), without giving it away."""
-    got = tuple(bug_shape) if isinstance(bug_shape, (tuple, list, torch.Size)) else bug_shape
+    got = bug_shape
+    if isinstance(bug_shape, (tuple, list, torch.Size, np.ndarray)) and np.ndim(bug_shape) == 1:
+        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in bug_shape):
+            got = tuple(int(v) for v in bug_shape)
     want = tuple((torch.zeros(64, 1) - torch.zeros(64)).shape)
-    if got == want:
+    if isinstance(got, tuple) and got == want:
         passed("bug_shape is correct: every prediction minus every target")
         return
     hints = {(64,): "broadcasting does not pair the rows of out with the entries of y — it stretches both",
              (64, 1): "y is stretched too: (64,) is read as a row (1, 64) and repeated for every row of out"}
+    if not isinstance(got, tuple):
+        raise CheckFailed(f"bug_shape must be a tuple of whole numbers, like (3, 5), got {bug_shape!r}"[:300])
     hint = hints.get(got, "compare the shapes from the right: (64, 1) against (64,) — size 1 stretches to match")
-    raise CheckFailed(f"bug_shape = {bug_shape!r} is not right yet\n  Hint: {hint}")
+    raise CheckFailed(f"bug_shape = {bug_shape!r} is not right yet\n  Hint: {hint}"[:400])
 
 
 def diagnose_safe_mse(got, case: Case, expected) -> str | None:
@@ -316,10 +314,11 @@ def check_safe_mse(fn: Callable) -> None:
     def reference(out, target):
         return torch.nn.functional.mse_loss(out.reshape(target.shape), target)
 
-    check_function(fn, reference, cases, name="safe_mse", diagnose=diagnose_safe_mse, error_hints=ERROR_HINTS,
-                   rtol=1e-5)
+    check_function(fn, reference, cases, diagnose=diagnose_safe_mse, error_hints=ERROR_HINTS, rule=SAFE_MSE)
     expect_value_error(fn, "safe_mse", (torch.zeros(5, 1), torch.zeros(4)), "output (5, 1) with targets (4,)", "shape")
     expect_value_error(fn, "safe_mse", (torch.zeros(3, 2), torch.zeros(3)), "output (3, 2) with targets (3,)", "shape")
+    expect_value_error(fn, "safe_mse", (torch.zeros(1, 6), torch.zeros(6)),
+                       "output (1, 6) with targets (6,) — six outputs of one sample, not one output per sample", "shape")
     passed("safe_mse: refuses shapes that cannot be matched, with a message about the shapes")
 
 
@@ -419,4 +418,19 @@ def check_gd_line(fn: Callable) -> None:
                        f"loss has slope {best.w:.4f} and intercept {best.b:.4f}", case=case,
                        hint=hint or "follow the four steps above exactly: centre x, zero the gradients, step "
                        "lr·(1 − t/steps) against them, and convert the intercept back")
-    passed("gd_line: reaches the best line for MSE, MAE and Huber")
+    # the algorithm itself, with other settings: a fit that ignores lr and steps (or is not gradient descent
+    # with this schedule) ends elsewhere after 300 small steps
+    from course_utils.fitting import fit_line
+
+    x, y = _gd_cases()[0].args[:2]
+    case = Case("MSE with lr=0.05 and steps=300 (not yet converged)", (x, y, torch.nn.functional.mse_loss),
+                {"lr": 0.05, "steps": 300})
+    got = GD_LINE.call(fn, case.args, case.kwargs, case=case, error_hints=GD_ERROR_HINTS)
+    GD_LINE.accept(got, case=case)
+    ref = fit_line(x, y, torch.nn.functional.mse_loss, lr=0.05, steps=300)
+    if not (abs(got[0] - ref.w) < 1e-4 and abs(got[1] - ref.b) < 1e-4):
+        raise fail("gd_line", f"after 300 steps of lr=0.05 your line has slope {got[0]:.5g} and intercept "
+                   f"{got[1]:.5g}; the algorithm above ends at slope {ref.w:.5f} and intercept {ref.b:.5f}",
+                   case=case, hint=diagnose_gd_line(got, case, (ref.w, ref.b)) or
+                   "use the arguments lr and steps (not fixed numbers), and follow the four steps above exactly")
+    passed("gd_line: reaches the best line for MSE, MAE and Huber, and uses lr and steps as given")

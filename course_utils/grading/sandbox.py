@@ -174,6 +174,8 @@ class Sandbox:
                 "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "grader"]
         if os.geteuid() == 0:  # root keeps every capability in the sandbox unless told otherwise
             args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        # the private /tmp first: a Python environment or checkout that lives under /tmp is bound on top of it
+        args += ["--perms", "1777", "--size", str(TMP_MB * MB), "--tmpfs", "/tmp"]
         binds: list[tuple[str, str]] = []  # (host source, sandbox destination), read-only
         for d in SYSTEM_DIRS:
             if os.path.islink(d):
@@ -198,7 +200,6 @@ class Sandbox:
                 args += ["--tmpfs", hidden]
         args += ["--proc", "/proc", "--dev", "/dev",
                  "--perms", "1777", "--size", str(SHM_MB * MB), "--tmpfs", "/dev/shm",
-                 "--perms", "1777", "--size", str(TMP_MB * MB), "--tmpfs", "/tmp",
                  "--perms", "1777", "--size", str(HOME_MB * MB), "--tmpfs", SANDBOX_HOME,
                  "--chdir", SANDBOX_HOME, "--remount-ro", "/"]
         return args

@@ -185,12 +185,12 @@ def rmse_with_math_sqrt(p, t):
 ])
 def test_python_number_instead_of_tensor_is_named(check, fn):
     """Does a loss returned as a Python float (via .item(), float() or math.sqrt) fail with the tensor hint?"""
-    fails_with(check, fn, "returned a Python number", "return the 0-dim tensor itself", "torch.sqrt")
+    fails_with(check, fn, "expected a torch tensor, got a Python float", "keep the result a tensor", "torch.sqrt")
 
 
 def test_huber_as_python_number_is_named():
     """Does check_huber refuse a Huber loss returned through .item()?"""
-    fails_with(checks.check_huber, lambda p, t, delta=1.0: good_huber(p, t, delta).item(), "returned a Python number")
+    fails_with(checks.check_huber, lambda p, t, delta=1.0: good_huber(p, t, delta).item(), "expected a torch tensor, got a Python float")
 
 
 def test_rmse_with_torch_sqrt_passes(capsys):
@@ -478,3 +478,53 @@ def test_gd_line_mistakes_get_hints(wrong, hint):
 
 def test_gd_line_stub_is_not_implemented():
     fails_with(checks.check_gd_line, stub, "not implemented")
+
+
+# --------------------------------------------------------------------------- the acceptance rule (shared with the hidden tests)
+def _mae_in_place(pred, target):
+    pred -= target  # overwrites the caller's predictions
+    return pred.abs().mean()
+
+
+@pytest.mark.parametrize("check, fn, fragment", [
+    (checks.check_mae, lambda p, t: (p - t).abs().mean().detach(), "carries no gradient"),
+    (checks.check_mae, _mae_in_place, "instead of changing the input"),
+    (checks.check_mse, lambda p, t: ((p - t) ** 2).mean().double(), "dtype torch.float64, expected torch.float32"),
+    (checks.check_rmse, lambda p, t: ((p - t) ** 2).mean().sqrt().numpy(force=True), "got a NumPy array"),
+    (checks.check_huber, lambda p, t, delta=1.0: [ref_huber(p, t, delta)], "got a list"),
+])
+def test_odd_returns_fail_like_the_hidden_tests(check, fn, fragment):
+    """Do detached, in-place, wrong-dtype and non-tensor answers fail visibly (the hidden tests refuse them)?"""
+    fails_with(check, fn, fragment)
+
+
+def test_loss_grad_in_float64_for_float32_input_is_refused():
+    fails_with(lambda f: check_loss_grad(f, "mse"), lambda p, t: (2 * (p - t) / p.numel()).double(), "dtype")
+
+
+def test_safe_mse_must_refuse_one_sample_with_many_outputs():
+    """(1, N) against (N,) reshaped to the target's shape would pass silently; the check asks for a ValueError."""
+    def reshape_to_target(output, target):
+        if output.numel() != target.numel():
+            raise ValueError(f"shape mismatch {tuple(output.shape)} vs {tuple(target.shape)}")
+        return ((output.reshape(target.shape) - target) ** 2).mean()
+    fails_with(checks.check_safe_mse, reshape_to_target, "(1, 6)")
+
+
+@pytest.mark.parametrize("answer", [[64, 64], torch.Size([64, 64]), (64, 64), __import__("numpy").array([64, 64])])
+def test_bug_shape_accepts_any_sequence_of_the_two_numbers(answer, capsys):
+    checks.check_bug_shape(answer)
+    assert capsys.readouterr().out.startswith("✔")
+
+
+@pytest.mark.parametrize("answer", ["(64, 64)", None, 4096, ("64", "64"), __import__("numpy").array([[64, 64]])])
+def test_bug_shape_odd_answers_get_a_hint_not_a_traceback(answer):
+    with pytest.raises(CheckFailed):
+        checks.check_bug_shape(answer)
+
+
+def test_loss_choice_as_a_list_gets_a_hint():
+    x, y = make_line_with_outliers(n=50, n_outliers=6, outlier_shift=12.0, seed=3)
+    errors = {k: abs(best_line(x, y, k).w - 2.0) for k in ("mse", "mae", "huber")}
+    with pytest.raises(CheckFailed, match="a string"):
+        checks.check_loss_choice(["mae"], errors, x, y, 2.0)

@@ -207,3 +207,41 @@ def test_check_comparison_report_mistakes_get_hints(screen, which, changes, hint
 def test_check_comparison_report_refuses_other_objects(screen):
     with pytest.raises(CheckFailed, match="result of compare_losses"):
         checks.check_comparison_report(screen["right"].scores, "BCE", 1.0, 0.5)
+
+
+# --------------------------------------------------------------------------- the acceptance rule (shared with the hidden tests)
+def _wce(logits, targets, weight):
+    return F.cross_entropy(logits, targets, weight=weight)
+
+
+@pytest.mark.parametrize("check, fn, fragment", [
+    (checks.check_hinge, lambda s, y, margin=1.0: torch.clamp(margin - y * s, min=0).mean().item(),
+     "got a Python float"),
+    (checks.check_hinge, lambda s, y, margin=1.0: torch.clamp(margin - y * s, min=0).mean().detach(),
+     "carries no gradient"),
+    (checks.check_weighted_ce, lambda z, t, w: _wce(z, t, w).double(), "dtype torch.float64"),
+    (checks.check_weighted_ce, lambda z, t, w: _wce(z, t, w).numpy(force=True), "NumPy"),
+    (checks.check_multitask_loss, lambda z, s, cp, c, lam: (F.cross_entropy(z, s) + lam * F.mse_loss(
+        cp.view(-1), c)).detach(), "carries no gradient"),
+    (checks.check_paired_t, lambda a, b: torch.tensor(float(np.mean(np.subtract(a, b)) / (
+        np.std(np.subtract(a, b), ddof=1) / np.sqrt(len(a))))), "expected a Python float, got a 0-dim tensor"),
+    (checks.check_paired_t, lambda a, b: np.float32(checks._paired_t_ref(a, b)), "got a NumPy float32"),
+])
+def test_odd_returns_fail_like_the_hidden_tests(check, fn, fragment):
+    """Non-tensor, detached and wrong-dtype losses, and a t that is not a Python float, fail visibly."""
+    with pytest.raises(CheckFailed) as info:
+        check(fn)
+    assert fragment in str(info.value), str(info.value)
+
+
+def test_weighted_ce_gradient_is_checked_for_the_logits_only(capsys):
+    """torch cannot differentiate a loss by its class weights: the rule asks for d/d logits only."""
+    checks.check_weighted_ce(_wce)
+    assert capsys.readouterr().out.startswith("✔ weighted_cross_entropy")
+
+
+@pytest.mark.parametrize("winner", [["BCE + pos_weight"], {"BCE + pos_weight"}, None, np.array(["BCE + pos_weight"])])
+def test_check_comparison_report_odd_winner_gets_a_hint(screen, winner):
+    comparison, _, t_value, p_value = _report(screen["right"])
+    with pytest.raises(CheckFailed, match="winner"):
+        checks.check_comparison_report(comparison, winner, t_value, p_value)

@@ -368,3 +368,20 @@ def test_the_sandbox_command_line_is_an_allow_list(tmp_path, monkeypatch):
         assert box.env(sandbox.SANDBOX_HOME)["COURSE_GRADER_UID"] != "0"
     env = box.env(sandbox.SANDBOX_HOME)
     assert {"HOME", "PATH", "PYTHONPATH"} <= set(env) and not {"GRADER_TEST_SECRET", "COURSE_GRADEBOOK_URL"} & set(env)
+
+
+def test_a_python_environment_under_tmp_is_bound_over_the_private_tmp(tmp_path, monkeypatch):
+    """A checkout (and its .venv) under /tmp: the sandbox's empty /tmp must not cover the Python it runs."""
+    from course_utils.grading import sandbox
+
+    env = "/tmp/course-checkout/.venv"
+    monkeypatch.setattr(sandbox, "python_paths", lambda: [env])
+    box = sandbox.make_sandbox(tmp_path / "box", 1024)
+    box.bwrap = box.bwrap or "bwrap"
+    args = box.bwrap_args()
+    tmpfs = [i for i, a in enumerate(args) if a == "/tmp" and args[i - 1] == "--tmpfs"]
+    assert len(tmpfs) == 1, args
+    bind = args.index(env, args.index("--ro-bind"))
+    assert args[bind - 1] == "--ro-bind" and bind > tmpfs[0]
+    dirs = [args[i + 1] for i, a in enumerate(args) if a == "--dir"]
+    assert "/tmp/course-checkout" in dirs and args.index("/tmp/course-checkout") > tmpfs[0]
