@@ -8,9 +8,10 @@ ARGS   ?=
 # JupyterLab refuses to run as root unless told it may (containers, CI).
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
-# Both cores: each test file (so each notebook, and the browser test as a whole) stays on one worker.
+# Both cores: a test file (a notebook's cells, a module's fixtures) stays whole on one worker, the longest
+# first; the browser test runs in two halves and per-week files per week (conftest.py).
 JOBS  ?= 2
-XDIST := -n $(JOBS) --dist loadfile
+XDIST := -n $(JOBS) --dist loadscope --no-loadscope-reorder
 
 .PHONY: help install lab test lint unit nbval test-gpu execute release grade bench clean site site-test
 

@@ -6,7 +6,9 @@ Parts (each a separate pytest run, one after the other, on a warm .venv):
   nbval      strict nbval of notebooks/ and solutions/
   exercises  the exercise proofs and the grading tests
   browser    JupyterLab in Chromium (skipped when no Chromium is installed, and reported so)
-  whole      the `make test` command itself (both cores)
+  whole      the `make test` command itself (both cores, the Makefile's distribution of the tests)
+  loadfile   `make test` with every test file whole on one worker in xdist's own order (the distribution
+             before conftest.py grouped the tests and put the longest first): the comparison for `whole`
 Usage: python benchmarks/bench_suite.py [--jobs N] [--parts lint,unit,...]
 """
 
@@ -26,7 +28,7 @@ NBVAL = ["--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg"]
 
 
 def parts(jobs: int) -> dict[str, list[str]]:
-    xdist = ["-n", str(jobs), "--dist", "loadfile"] if jobs > 1 else []
+    xdist = ["-n", str(jobs), "--dist", "loadscope", "--no-loadscope-reorder"] if jobs > 1 else []
     return {
         "lint": [sys.executable, "-m", "ruff", "check", "course_utils", "tests", "benchmarks", "scripts", "notebooks",
                  "solutions"],
@@ -34,8 +36,9 @@ def parts(jobs: int) -> dict[str, list[str]]:
                                   "--ignore=tests/test_browser.py"],
         "nbval": PYTEST + xdist + NBVAL + ["notebooks", "solutions"],
         "exercises": PYTEST + xdist + ["tests/test_exercises.py", "tests/grading"],
-        "browser": PYTEST + ["tests/test_browser.py"],
+        "browser": PYTEST + xdist + ["tests/test_browser.py"],
         "whole": ["make", "test", f"JOBS={jobs}"],
+        "loadfile": ["make", "test", f"XDIST=-n {jobs} --dist loadfile"],
     }
 
 
@@ -63,10 +66,10 @@ def main(argv: list[str]) -> int:
     total = 0.0
     for name in wanted:
         seconds, summary = run(table[name])
-        if name != "whole":
+        if name not in ("whole", "loadfile"):
             total += seconds
         print(f"{name:<10} {seconds:8.1f}  {summary}", flush=True)
-    print(f"{'sum':<10} {total:8.1f}  (the parts one after the other, without 'whole')")
+    print(f"{'sum':<10} {total:8.1f}  (the parts one after the other, without 'whole' and 'loadfile')")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -69,7 +70,28 @@ def isolated_env(base: Path) -> dict[str, str]:
 
 
 def use_venv_tools() -> None:
-    """Put this interpreter's bin/ first on PATH: nbgrader's gradebook runs the `alembic` script."""
+    """Put this interpreter's bin/ first on PATH: nbgrader's gradebook runs the `alembic` script (to migrate a
+    database server's schema). Creating a new gradebook only needs the newest revision of nbgrader's own
+    migration scripts, which nbgrader asks a fresh `alembic heads` process for every time (a Python start and
+    all of alembic's imports, ~1.5 s): it is read here, in this process, once."""
     bindir = str(Path(sys.executable).parent)
     if os.environ.get("PATH", "").split(os.pathsep)[0] != bindir:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    import nbgrader.api
+
+    nbgrader.api.get_alembic_version = alembic_head
+
+
+@functools.cache
+def alembic_head() -> str:
+    """The newest revision of nbgrader's gradebook schema (what ``alembic heads`` prints first)."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", ALEMBIC_DIR)
+    heads = ScriptDirectory.from_config(cfg).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"nbgrader's gradebook schema has {len(heads)} newest revisions ({heads}), expected one")
+    return heads[0]

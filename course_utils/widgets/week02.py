@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp, softmax
-from scipy.stats import entropy
+from scipy.special import entr, logsumexp, softmax
 
 from course_utils.plotting import PALETTE, style_axes
 
 from ._core import Explorer, build_explorer, float_slider, require_finite, require_logits
+
+
+def _bits(p: np.ndarray) -> np.ndarray:
+    """Entropy in bits of probabilities along the last axis, with 0 · log 0 = 0 (scipy.special.entr)."""
+    return entr(p).sum(axis=-1) / np.log(2)
 
 
 def _require_temperature(T) -> float:
@@ -41,7 +45,7 @@ def temperature_update(T: float, logits) -> dict:
     return {
         "T": T,
         "probs": p,
-        "entropy_bits": float(entropy(p, base=2, axis=-1)),
+        "entropy_bits": float(_bits(p)),
         "max_entropy_bits": float(np.log2(z.size)),
         "top_prob": float(p.max()),
         "top_class": int(p.argmax()),
@@ -55,7 +59,7 @@ def temperature_curve(logits, temperatures) -> tuple[np.ndarray, np.ndarray]:
     if not np.all(np.isfinite(t) & (t > 0)):
         raise ValueError("temperatures must all be positive finite numbers")
     p = softmax(_cooled(z[None, :], t[:, None]), axis=-1)
-    return p, entropy(p, base=2, axis=-1)
+    return p, _bits(p)
 
 
 def temperature_explorer(logits, labels=None, *, T: float = 1.0, live: bool = True) -> Explorer:
