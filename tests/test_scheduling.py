@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
-import conftest
-
 ROOT = Path(__file__).resolve().parents[1]
+# the repository's conftest.py, by path (`import conftest` may find tests/conftest.py first)
+_spec = importlib.util.spec_from_file_location("course_root_conftest", ROOT / "conftest.py")
+conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(conftest)
 
 
 def test_the_cells_of_a_notebook_share_one_scope():

@@ -81,12 +81,13 @@ TENSOR_ODD = {
     "a tuple": returns(lambda r: (r,)),
     "float64 / float32 swapped": returns(lambda r: r.double() if r.dtype != torch.float64 else r.float()),
     "float16": returns(lambda r: r.half()),
+    "always float32": returns(lambda r: r.float()),
     "detached": returns(lambda r: r.detach()),
     "overwrites its input": overwrites_input,
     "moved to the CPU": returns(lambda r: r.cpu()),
 }
 CLASSES_ODD = {
-    **{k: v for k, v in TENSOR_ODD.items() if k not in ("detached", "float64 / float32 swapped")},
+    **{k: v for k, v in TENSOR_ODD.items() if k not in ("detached", "float64 / float32 swapped", "always float32")},
     "int32": returns(lambda r: r.int()),
     "bool": returns(lambda r: r.bool()),
     "float": returns(lambda r: r.float()),
@@ -727,7 +728,7 @@ WEEK07 = {
         "F.one_hot without num_classes": another(brier_without_num_classes),
     }),
     "ex3_threshold_test": ("biopsy", {
-        **{k: v for k, v in TENSOR_ODD.items() if k not in ("float64 / float32 swapped", "float16")},
+        **{k: v for k, v in TENSOR_ODD.items() if k not in ("float64 / float32 swapped", "float16", "always float32")},
         "0/1 as long": returns(lambda r: r.long()),
         "0/1 as float": returns(lambda r: r.float()),
         "shape (N, 1)": returns(lambda r: r[:, None]),
@@ -797,15 +798,22 @@ class Graded:
     after: dict  # ... and just after
 
 
-def _run(source: str, ns: dict, where: str) -> BaseException | None:
-    """Execute a cell's source in ``ns`` (stdout swallowed); the exception it raised, or None."""
+class WroteToStderr(Exception):
+    """A graded cell that ran but gave a warning: the grader sees it on stderr and scores the cell 0."""
+
+
+def _run(source: str, ns: dict, where: str, *, warnings_fail: bool = False) -> BaseException | None:
+    """Execute a cell's source in ``ns`` (stdout swallowed); the exception it raised, or None. With
+    ``warnings_fail`` a warning the cell gives (shown as in a kernel: once per place) counts as a failure."""
     torch.manual_seed(0)
     try:
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default" if warnings_fail else "ignore")
             exec(compile(source, where, "exec"), ns)
     except Exception as exc:
         return exc
+    if caught:
+        return WroteToStderr(f"{caught[0].category.__name__}: {caught[0].message}")
     return None
 
 
@@ -851,8 +859,8 @@ def verdicts(week: str, gid: str, name: str, make) -> tuple[BaseException | None
     ns = dict(cell.namespace)
     ns[name] = make(ns[name], cell)
     with _torch_settings_kept():
-        visible = _run(cell.visible, ns, f"<{week} {gid} visible>")
-        hidden = _run(cell.hidden, ns, f"<{week} {gid} hidden>")
+        visible = _run(cell.visible, ns, f"<{week} {gid} visible>", warnings_fail=True)
+        hidden = _run(cell.hidden, ns, f"<{week} {gid} hidden>", warnings_fail=True)
     return visible, hidden
 
 

@@ -54,6 +54,7 @@ import io
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -222,15 +223,36 @@ def _error_hint(exc: BaseException, case: Case | None, error_hints: Mapping[str,
     return case.hint if case is not None else None
 
 
+#: Warnings a student's code commonly gives, and what to do instead (a marker in the warning's text -> hint).
+WARNING_HINTS = {
+    "requires_grad=True to a scalar": ("float(t) of a tensor that carries a gradient warns, and the number is cut "
+                                       "off from autograd: where a tensor is asked, return the tensor itself; where "
+                                       "a plain number is asked, take it with t.item()"),
+    "Using a target size": ("the prediction and the target have different shapes, and torch broadcast them (so "
+                            "the loss is wrong): give them one shape first, e.g. .squeeze(-1) on a model output "
+                            "(.squeeze() also removes the batch dimension of a batch of one)"),
+    "To copy construct from a tensor": "torch.tensor(t) on a tensor warns: use t.clone() for a copy",
+}
+WARNING_HINT = ("a warning is written to stderr when your code runs, and a graded cell that writes to stderr "
+                "scores 0: change the code so that it gives no warning")
+
+
 def call_student(fn: Callable, args: tuple = (), kwargs: dict | None = None, *, name: str,
                  case: Case | str | None = None, error_hints: Mapping[str, str] | None = None,
                  time_limit: float | None = TIME_LIMIT_S) -> Any:
-    """The one way a check calls the student's code: errors, stubs and time-outs become :class:`CheckFailed`."""
+    """The one way a check calls the student's code: errors, stubs, time-outs and warnings (which the grader
+    sees on stderr) become :class:`CheckFailed`."""
     label = case.label if isinstance(case, Case) else case
     on = f"\n  on case: {label}" if label else ""
     try:
-        with _time_limit(time_limit):
-            return fn(*args, **(kwargs or {}))
+        with _time_limit(time_limit), warnings.catch_warnings(record=True) as caught:
+            got = fn(*args, **(kwargs or {}))
+        if caught:  # the filters in force decide, as they do when the notebook runs
+            w = caught[0]
+            text = f"{w.category.__name__}: {str(w.message).strip()}"
+            hint = next((h for marker, h in WARNING_HINTS.items() if marker in text), WARNING_HINT)
+            raise CheckFailed(f"{name} gave a warning — {text[:300]}{on}\n  Hint: {hint}")
+        return got
     except CheckFailed:
         raise
     except NotImplementedError:

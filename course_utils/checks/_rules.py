@@ -91,7 +91,8 @@ def _dtype_hint(got: torch.dtype, want: torch.dtype) -> str:
         return ("a yes/no answer is torch.bool: return the comparison itself (e.g. p >= threshold), without "
                 "converting it with .long(), .float() or torch.where(..., 1, 0)")
     if got == torch.bool:
-        return f"a comparison gives torch.bool: convert with {'.long()' if want == torch.long else f'.to({want})'}"
+        return ("a comparison gives torch.bool: convert with "
+                + (".long()" if want == torch.long else ".to(x.dtype), the dtype of the input x"))
     if not want.is_floating_point:
         return f"class indices and 0/1 predictions are {want}: convert with .long()"
     if not got.is_floating_point:

@@ -63,6 +63,7 @@ def check_sigmoid(fn) -> None:
         Case("z = tensor([-2.0, 0.5, 3.0])", (torch.tensor([-2.0, 0.5, 3.0]),)),
         Case("a batch of shape (2, 3)", (torch.tensor([[-1.0, 0.0, 1.0], [2.0, -3.0, 4.0]]),)),
         Case("large values z = tensor([-100.0, 100.0])", (torch.tensor([-100.0, 100.0]),)),
+        Case("float64 z (the result keeps its dtype)", (torch.tensor([-1.5, 0.0, 2.5], dtype=torch.float64),)),
     ]
     check_function(fn, torch.sigmoid, cases, diagnose=diagnose_sigmoid, rule=SIGMOID)
 

@@ -28,7 +28,7 @@ NLL = define_rule("nll", grad=True)
 CROSS_ENTROPY_BATCH = define_rule("cross_entropy_batch", grad=True, atol=1e-5)
 FIXED_LOSS = define_rule("fixed_loss", grad=True, atol=1e-5)
 DOUBLE_SOFTMAX_FLOOR = define_rule("double_softmax_floor", returns="float")
-BCE_WITH_LOGITS = define_rule("bce_with_logits", grad=True, atol=1e-5)
+BCE_WITH_LOGITS = define_rule("bce_with_logits", grad=True, atol=1e-5, wrt=(0,))  # d/d logits
 CE_GRADIENT = define_rule("ce_gradient")
 
 _F = torch.nn.functional
@@ -49,6 +49,8 @@ def _ce_cases() -> list[Case]:
                                       torch.tensor([0, 1, 1, 0]))),
         Case("extreme logits (±100): the target's probability underflows to 0 in float32",
              (torch.tensor([[100.0, -100.0, 0.0], [-50.0, 80.0, 10.0]]), torch.tensor([1, 0]))),
+        Case("float64 logits (the result keeps their dtype)",
+             (torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]], dtype=torch.float64), torch.tensor([2, 0]))),
     ]
 
 
@@ -104,6 +106,8 @@ def _nll_cases() -> list[Case]:
         Case("a batch of one, reduction='none'", (logp[:1], target[:1]), {"reduction": "none"}),
         Case("very negative log-probabilities (-400), reduction='mean'", (extreme, torch.tensor([1, 0])),
              {"reduction": "mean"}),
+        Case("float64 log-probabilities, reduction='sum' (the result keeps their dtype)",
+             (logp.double(), target), {"reduction": "sum"}),
     ]
 
 
@@ -153,6 +157,8 @@ def _bce_cases() -> list[Case]:
         Case("logits ±30 (sigmoid rounds to exactly 1 in float32)",
              (torch.tensor([30.0, -30.0, 30.0]), torch.tensor([0.0, 1.0, 1.0]))),
         Case("logits ±1000 (exp overflows)", (torch.tensor([1000.0, -1000.0, -1000.0]), torch.tensor([0.0, 0.0, 1.0]))),
+        Case("float64 logits and targets (the result keeps their dtype)",
+             (torch.tensor([-1.0, 0.5, 2.0], dtype=torch.float64), torch.tensor([0.0, 1.0, 1.0], dtype=torch.float64))),
     ]
 
 

@@ -10,7 +10,7 @@ from ._core import SHAPE_MARKER, Case, as_tensor, check_function, close, passed
 from ._rules import define_rule
 
 MULTI_HOT = define_rule("multi_hot", dtype=torch.float32)
-PER_LABEL_BCE = define_rule("per_label_bce", grad=True, atol=1e-5)
+PER_LABEL_BCE = define_rule("per_label_bce", grad=True, atol=1e-5, wrt=(0,))
 PREDICT_LABELS = define_rule("predict_labels", dtype=torch.bool)
 MASKED_CROSS_ENTROPY = define_rule("masked_cross_entropy", grad=True, atol=1e-5)
 
@@ -140,6 +140,7 @@ def check_multilabel(multi_hot: Callable, per_label_bce: Callable, predict_label
         Case("4 leaves, 4 traits (as many samples as labels)", (logits[:4], targets[:4])),
         Case("large logits (±30, ±40, ±200): sigmoid rounds to 0 or 1 in float32",
              (big, torch.tensor([[0.0, 1.0, 1.0], [1.0, 1.0, 0.0]]))),
+        Case("float64 logits and targets (the result keeps their dtype)", (logits.double(), targets.double())),
     ], diagnose=diagnose_per_label_bce, error_hints={SHAPE_MARKER: "logits and targets are both (N, C)"}, quiet=True,
         rule=PER_LABEL_BCE)
     thresholds = torch.tensor([0.5, 0.3, 0.5, 0.8])
@@ -207,6 +208,7 @@ def _masked_cases() -> list[Case]:
         Case("padding marked with ignore_index=-1", (z, torch.where(y == -100, -1, y)), {"ignore_index": -1}),
         Case("large logits (±100)", (torch.tensor([[[100.0, -100.0], [-100.0, 100.0], [0.0, 0.0]]]),
                                      torch.tensor([[1, 0]]))),
+        Case("float64 logits (the result keeps their dtype)", (z.double(), y)),
     ]
 
 

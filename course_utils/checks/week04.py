@@ -44,13 +44,13 @@ def _residual(case: Case) -> torch.Tensor:
 
 
 #: The acceptance rules of the week's exercises, shared with the hidden tests (``rule(name)``): a loss is a
-#: 0-dim tensor of the input's dtype that carries the gradient; a hand-derived gradient is a tensor of the
-#: input's dtype and shape; neither may change its inputs.
-MAE = define_rule("mae", grad=True)
-MSE = define_rule("mse", grad=True)
-RMSE = define_rule("rmse", grad=True)
-HUBER = define_rule("huber", grad=True)
-SAFE_MSE = define_rule("safe_mse", grad=True)
+#: 0-dim tensor of the input's dtype that carries the gradient with respect to the predictions; a
+#: hand-derived gradient is a tensor of the input's dtype and shape; neither may change its inputs.
+MAE = define_rule("mae", grad=True, wrt=(0,))  # the gradient that training uses: with respect to the predictions
+MSE = define_rule("mse", grad=True, wrt=(0,))
+RMSE = define_rule("rmse", grad=True, wrt=(0,))
+HUBER = define_rule("huber", grad=True, wrt=(0,))
+SAFE_MSE = define_rule("safe_mse", grad=True, wrt=(0,))
 GRAD_RULES = {loss: define_rule(f"{loss}_grad") for loss in ("mse", "mae", "huber")}
 
 
@@ -78,7 +78,7 @@ def regression_cases(*, with_zero: bool = False) -> list[Case]:
     ]
     if with_zero:
         cases.append(Case("some residuals exactly 0", (torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 0.0, 3.0]))))
-    return cases
+    return cases + [Case("float64 inputs (the result keeps their dtype)", (pred.double(), target.double()))]
 
 
 def diagnose_regression(got, case: Case, expected) -> str | None:
@@ -168,6 +168,7 @@ def huber_cases() -> list[Case]:
         Case("a small delta=0.1 (almost MAE)", (pred, target, 0.1)),
         Case("a large delta=100 (all quadratic)", (pred, target, 100.0)),
         Case("large residuals (up to 1000), delta=1", (torch.tensor([1000.0, -400.0]), torch.tensor([0.0, 100.0]), 1.0)),
+        Case("float64 inputs, delta=0.5 (the result keeps their dtype)", (pred.double(), target.double(), 0.5)),
     ]
 
 
@@ -258,13 +259,14 @@ def check_loss_choice(choice: str, slope_errors: dict, x: torch.Tensor, y: torch
         want = abs(w - true_slope)
         if not isinstance(got, (int, float)) or isinstance(got, bool) or not math.isclose(got, want, abs_tol=0.02):
             number = isinstance(got, (int, float)) and not isinstance(got, bool)
-            hint = ("\n  Hint: store one plain number per loss, e.g. abs(best_line(x, y, loss).w - true_slope)"
+            hint = ("\n  Hint: store one plain number per loss: abs(w - true_slope) with w from your gd_line"
                     if not number else
                     "\n  Hint: the error is |fitted slope − true slope|, a positive number"
                     if math.isclose(abs(got), want, abs_tol=0.02) else
                     "\n  Hint: that is the fitted slope w itself; subtract the true slope and take abs()"
                     if math.isclose(got, w, abs_tol=0.02) else
-                    "\n  Hint: fit the line under this loss (e.g. best_line(x, y, loss)) and compare its slope w")
+                    "\n  Hint: fit the line with your gd_line under this loss and compare its slope w with the true "
+                    "slope")
             raise CheckFailed(f'slope_errors["{loss}"] = {got!r} is not the slope error of the {loss.upper()} fit{hint}')
     if not isinstance(choice, str) or choice not in slope_errors:
         raise CheckFailed(f'choice must be one of "mse", "mae", "huber" (a string), got {choice!r}'[:300])
@@ -309,6 +311,8 @@ def check_safe_mse(fn: Callable) -> None:
         Case("output (4,) against targets (4,)", (torch.randn(4, generator=g), torch.randn(4, generator=g))),
         Case("the worked example as a column: [[2], [3]] against [1, 0]", (torch.tensor([[2.0], [3.0]]), torch.tensor([1.0, 0.0]))),
         Case("a batch of one: (1, 1) against (1,)", (torch.tensor([[0.5]]), torch.tensor([2.0])), hint=SQUEEZE_HINT),
+        Case("float64 output (3, 1) against float64 targets (3,)",
+             (torch.randn(3, 1, generator=g, dtype=torch.float64), torch.randn(3, generator=g, dtype=torch.float64))),
     ]
 
     def reference(out, target):
@@ -418,19 +422,20 @@ def check_gd_line(fn: Callable) -> None:
                        f"loss has slope {best.w:.4f} and intercept {best.b:.4f}", case=case,
                        hint=hint or "follow the four steps above exactly: centre x, zero the gradients, step "
                        "lr·(1 − t/steps) against them, and convert the intercept back")
-    # the algorithm itself, with other settings: a fit that ignores lr and steps (or is not gradient descent
-    # with this schedule) ends elsewhere after 300 small steps
+    # the algorithm itself, stopped early: 20 small steps are far from the best line, so a fit that ignores
+    # lr and steps, or that is not this gradient descent, ends elsewhere
     from course_utils.fitting import fit_line
 
     x, y = _gd_cases()[0].args[:2]
-    case = Case("MSE with lr=0.05 and steps=300 (not yet converged)", (x, y, torch.nn.functional.mse_loss),
-                {"lr": 0.05, "steps": 300})
+    case = Case("MSE with lr=0.05 and steps=20 (stopped long before the best line)",
+                (x, y, torch.nn.functional.mse_loss), {"lr": 0.05, "steps": 20})
     got = GD_LINE.call(fn, case.args, case.kwargs, case=case, error_hints=GD_ERROR_HINTS)
     GD_LINE.accept(got, case=case)
-    ref = fit_line(x, y, torch.nn.functional.mse_loss, lr=0.05, steps=300)
+    ref = fit_line(x, y, torch.nn.functional.mse_loss, lr=0.05, steps=20)
     if not (abs(got[0] - ref.w) < 1e-4 and abs(got[1] - ref.b) < 1e-4):
-        raise fail("gd_line", f"after 300 steps of lr=0.05 your line has slope {got[0]:.5g} and intercept "
+        raise fail("gd_line", f"after 20 steps of lr=0.05 your line has slope {got[0]:.5g} and intercept "
                    f"{got[1]:.5g}; the algorithm above ends at slope {ref.w:.5f} and intercept {ref.b:.5f}",
                    case=case, hint=diagnose_gd_line(got, case, (ref.w, ref.b)) or
-                   "use the arguments lr and steps (not fixed numbers), and follow the four steps above exactly")
-    passed("gd_line: reaches the best line for MSE, MAE and Huber, and uses lr and steps as given")
+                   "write the loop of the four steps above (not a direct fit), using the arguments lr and steps "
+                   "rather than fixed numbers")
+    passed("gd_line: reaches the best line for MSE, MAE and Huber, and follows the algorithm when stopped early")

@@ -26,10 +26,11 @@ from ._core import (
 from ._rules import define_rule
 
 #: The acceptance rules of the week's exercises, shared with the hidden tests (``rule(name)``).
-HINGE = define_rule("hinge", grad=True)
-WEIGHTED_CE = define_rule("weighted_cross_entropy", grad=True, atol=1e-5, wrt=(0,))  # torch: no d/d weight
-FLOWER_LOSS = define_rule("flower_loss", grad=True, atol=1e-5)
-POISSON_NLL = define_rule("poisson_nll", grad=True, atol=1e-5)
+# gradients with respect to what the model outputs (scores, logits, log-rates, count predictions) only
+HINGE = define_rule("hinge", grad=True, wrt=(0,))
+WEIGHTED_CE = define_rule("weighted_cross_entropy", grad=True, atol=1e-5, wrt=(0,))
+FLOWER_LOSS = define_rule("flower_loss", grad=True, atol=1e-5, wrt=(0, 2))
+POISSON_NLL = define_rule("poisson_nll", grad=True, atol=1e-5, wrt=(0,))
 PAIRED_T = define_rule("paired_t", returns="float")
 
 _LOSS_TASKS = {
@@ -102,6 +103,10 @@ def check_hinge(fn) -> None:
              (torch.tensor([0.5, 1.0, 0.0]), torch.tensor([1.0, -1.0, 1.0]))),
         Case("margin = 2", (torch.tensor([1.5, -0.5, 3.0]), torch.tensor([1.0, -1.0, 1.0])), {"margin": 2.0}),
         Case("a batch of 6", (torch.tensor([-2.0, -1.0, -0.2, 0.2, 1.0, 2.0]), torch.tensor([1.0, 1.0, -1.0, 1.0, -1.0, -1.0]))),
+        Case("margin = 0: only wrong signs cost", (torch.tensor([0.5, -1.5, 2.0]), torch.tensor([1.0, 1.0, -1.0])),
+             {"margin": 0.0}),
+        Case("float64 scores and targets (the result keeps their dtype)",
+             (torch.tensor([0.3, -2.0, 1.5], dtype=torch.float64), torch.tensor([-1.0, -1.0, 1.0], dtype=torch.float64))),
     ]
     check_function(fn, hinge, cases, diagnose=diagnose_hinge, rule=HINGE)
 
@@ -140,6 +145,11 @@ def check_weighted_ce(fn) -> None:
         Case("3 classes, 4 samples", (torch.tensor([[1.0, 2.0, 0.0], [0.0, 0.0, 3.0], [2.0, -1.0, 0.5], [0.3, 0.2, 0.1]]),
                                       torch.tensor([1, 2, 0, 2]), torch.tensor([0.2, 1.0, 3.0]))),
         Case("large logits", (torch.tensor([[200.0, 0.0], [0.0, 150.0]]), torch.tensor([1, 1]), torch.tensor([2.0, 1.0]))),
+        Case("3 classes, the last one absent from the batch",
+             (torch.tensor([[1.0, 0.0, 2.0], [0.5, 1.5, -1.0]]), torch.tensor([0, 1]), torch.tensor([1.0, 2.0, 4.0]))),
+        Case("float64 logits and weights (the result keeps their dtype)",
+             (torch.tensor([[0.2, 1.0], [2.0, -1.0]], dtype=torch.float64), torch.tensor([1, 0]),
+              torch.tensor([3.0, 1.0], dtype=torch.float64))),
     ]
     check_function(fn, _wce_ref, cases, diagnose=diagnose_weighted_ce, rule=WEIGHTED_CE)
 
@@ -178,6 +188,8 @@ def check_multitask_loss(fn) -> None:
         Case("lam = 0.1", (logits, species, pred, count, 0.1)),
         Case("lam = 0: only the species head counts", (logits, species, pred, count, 0.0)),
         Case("a batch of one", (logits[:1], species[:1], pred[:1], count[:1], 2.0)),
+        Case("float64 heads and counts, lam = 0.5 (the result keeps their dtype)",
+             (logits.double(), species, pred.double(), count.double(), 0.5)),
     ]
     check_function(fn, _multitask_ref, cases, diagnose=diagnose_multitask, rule=FLOWER_LOSS)
 
@@ -221,6 +233,8 @@ def check_poisson_nll(fn) -> None:
         Case("shape (3, 4): four counts per sample", (torch.randn(3, 4, generator=g), torch.tensor(
             [[0.0, 1.0, 2.0, 0.0], [3.0, 0.0, 1.0, 1.0], [5.0, 2.0, 0.0, 4.0]]))),
         Case("large counts (rates near 150)", (torch.tensor([5.0, 4.8, 5.2]), torch.tensor([160.0, 120.0, 175.0]))),
+        Case("float64 log-rates and counts (the result keeps their dtype)",
+             (torch.tensor([0.5, -0.5, 2.0], dtype=torch.float64), torch.tensor([2.0, 0.0, 6.0], dtype=torch.float64))),
     ]
     check_function(fn, _poisson_ref, cases, diagnose=diagnose_poisson_nll, rule=POISSON_NLL)
 

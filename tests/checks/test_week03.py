@@ -110,7 +110,7 @@ def nll_probs(log_probs, target, reduction="mean"):
 
 def test_check_nll_passes_a_right_answer(capsys):
     check_nll(nll_right)
-    assert capsys.readouterr().out.startswith("✔ nll: all 5 cases")
+    assert capsys.readouterr().out.startswith("✔ nll: all 6 cases")
 
 
 @pytest.mark.parametrize("fn,hint", [
@@ -153,7 +153,7 @@ def bce_sum(logits, target):
 
 def test_check_bce_with_logits_passes_a_right_answer(capsys):
     check_bce_with_logits(bce_right)
-    assert capsys.readouterr().out.startswith("✔ bce_with_logits: all 4 cases")
+    assert capsys.readouterr().out.startswith("✔ bce_with_logits: all 5 cases")
 
 
 @pytest.mark.parametrize("fn,hint", [
@@ -193,7 +193,7 @@ def grad_naive_softmax(logits, target):
 
 def test_check_ce_gradient_passes_the_closed_form(capsys):
     check_ce_gradient(grad_right)
-    assert capsys.readouterr().out.startswith("✔ ce_gradient: all 4 cases")
+    assert capsys.readouterr().out.startswith("✔ ce_gradient: all 5 cases")
 
 
 @pytest.mark.parametrize("fn,hint", [
@@ -299,7 +299,7 @@ def ce_via_one_hot(logits, target):
 def test_check_cross_entropy_passes_a_one_hot_formulation(capsys):
     """Does a right answer written with one_hot(num_classes=C) pass too?"""
     check_cross_entropy(ce_via_one_hot)
-    assert capsys.readouterr().out.startswith("✔ cross_entropy_batch: all 4 cases")
+    assert capsys.readouterr().out.startswith("✔ cross_entropy_batch: all 5 cases")
 
 
 def nll_none_sums(log_probs, target, reduction="mean"):
@@ -590,7 +590,7 @@ def test_check_masked_cross_entropy_passes_right_answers_with_one_line(capsys):
     check_masked_cross_entropy(lambda z, y, ignore_index=-100: F.cross_entropy(
         z.permute(0, 2, 1).reshape(-1, z.shape[1]), y.reshape(-1), ignore_index=ignore_index))
     out = capsys.readouterr()
-    assert out.out.count("\n") == 2 and out.out.startswith("✔ masked_cross_entropy: all 5 cases") and out.err == ""
+    assert out.out.count("\n") == 2 and out.out.startswith("✔ masked_cross_entropy: all 6 cases") and out.err == ""
 
 
 @pytest.mark.parametrize("fn,hint", [

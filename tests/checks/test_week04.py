@@ -168,24 +168,26 @@ def mse_as_item(p, t):
     return ((p - t) ** 2).mean().item()
 
 
-def mae_as_float(p, t):
-    return float((p - t).abs().mean())
+def mae_broadcast(p, t):
+    """The right formula on an (N, 1) view of the predictions: torch warns about the broadcast."""
+    return torch.nn.functional.l1_loss(p.reshape(-1, 1), t)
 
 
 def rmse_with_math_sqrt(p, t):
     import math
 
-    return math.sqrt(((p - t) ** 2).mean())
+    return math.sqrt(((p - t) ** 2).mean().item())
 
 
-@pytest.mark.parametrize("check, fn", [
-    (checks.check_mse, mse_as_item),
-    (checks.check_mae, mae_as_float),
-    (checks.check_rmse, rmse_with_math_sqrt),
-])
+@pytest.mark.parametrize("check, fn", [(checks.check_mse, mse_as_item), (checks.check_rmse, rmse_with_math_sqrt)])
 def test_python_number_instead_of_tensor_is_named(check, fn):
-    """Does a loss returned as a Python float (via .item(), float() or math.sqrt) fail with the tensor hint?"""
+    """Does a loss returned as a Python float (through .item() or math.sqrt) fail with the tensor hint?"""
     fails_with(check, fn, "expected a torch tensor, got a Python float", "keep the result a tensor", "torch.sqrt")
+
+
+def test_a_warning_fails_the_check_with_its_hint():
+    """A warning goes to stderr, where the grader scores the cell 0: the check says so before the grade does."""
+    fails_with(checks.check_mae, mae_broadcast, "gave a warning", "Using a target size", "give them one shape first")
 
 
 def test_huber_as_python_number_is_named():
@@ -356,7 +358,7 @@ def test_loss_choice_with_one_element_tensors_is_named(line_data):
 def test_loss_choice_with_an_unrelated_number_and_unknown_choice(line_data):
     """Do an unrelated number and an unknown loss name each get their message?"""
     x, y, _, errors, best = line_data
-    with pytest.raises(CheckFailed, match="fit the line under this loss"):
+    with pytest.raises(CheckFailed, match="fit the line with your gd_line"):
         checks.check_loss_choice(best, {**errors, "mae": errors["mae"] + 5.0}, x, y, 2.0)
     with pytest.raises(CheckFailed, match="choice must be one of"):
         checks.check_loss_choice("l1", errors, x, y, 2.0)
@@ -430,11 +432,13 @@ def _gd(x, y, loss_fn, lr=0.2, steps=1000, *, centre=True, zero=True, decay=True
 def test_gd_line_right_answer_passes(capsys):
     checks.check_gd_line(_gd)
     assert "gd_line: reaches the best line" in capsys.readouterr().out
-    checks.check_gd_line(lambda x, y, loss_fn, lr=0.2, steps=1000: best_line_tuple(x, y, loss_fn))
+    # the best line computed directly reaches the same line, but it is not the gradient descent asked for
+    with pytest.raises(CheckFailed, match="not a direct fit"):
+        checks.check_gd_line(lambda x, y, loss_fn, lr=0.2, steps=1000: best_line_tuple(x, y, loss_fn))
 
 
 def best_line_tuple(x, y, loss_fn):
-    """A right answer by another route: the direct optimum for the loss the check passes."""
+    """The direct optimum for the loss the check passes (the right line, but not by the algorithm asked for)."""
     r = loss_fn(torch.tensor([3.0]), torch.tensor([0.0])).item()
     loss = {9.0: "mse", 3.0: "mae", 2.5: "huber"}[r]
     fit = best_line(x, y, loss)

@@ -57,7 +57,7 @@ def _hinge(s, y, margin=1.0):
 ])
 def test_check_hinge(wrong, hint, capsys):
     checks.check_hinge(_hinge)
-    assert "hinge: all 4 cases" in capsys.readouterr().out
+    assert "hinge: all 6 cases" in capsys.readouterr().out
     with pytest.raises(CheckFailed, match=hint):
         checks.check_hinge(wrong)
 
@@ -132,12 +132,12 @@ def _poisson(z, k):
     (lambda z, k: torch.exp(z) - k * z, "0-dim"),
     (lambda z, k: (z - k * torch.log(z)).mean(), "already the logarithm"),
     (lambda z, k: (torch.exp(z) - z * torch.exp(k)).mean(), "swapped"),
-    (lambda z, k: torch.tensor((torch.exp(z) - k * z).mean().item()), "detached"),
+    (lambda z, k: torch.tensor((torch.exp(z) - k * z).mean().item(), dtype=z.dtype), "detached"),
     (lambda z, k: (torch.exp(z.double()) - k.double() * z.double()).mean(), "dtype"),
 ])
 def test_check_poisson_nll(wrong, hint, capsys):
     checks.check_poisson_nll(_poisson)
-    assert "poisson_nll: all 4 cases" in capsys.readouterr().out
+    assert "poisson_nll: all 5 cases" in capsys.readouterr().out
     checks.check_poisson_nll(lambda z, k: torch.nn.functional.poisson_nll_loss(z, k))  # right by another route
     with pytest.raises(CheckFailed, match=re.escape(hint)):
         checks.check_poisson_nll(wrong)
