@@ -242,7 +242,12 @@ def check_loss_grad(fn: Callable, loss: str) -> None:
     def reference(pred, target, *args):
         return autograd_grad(refs[loss], pred, target, *args).to(pred.dtype)
 
-    check_function(fn, reference, _grad_cases(loss), diagnose=lambda g, c, e: diagnose_grad(g, c, e, loss=loss),
+    from .week03 import AUTOGRAD_HINT, NO_GRAD_MARKER, without_autograd
+
+    student = without_autograd(fn) if callable(fn) else fn  # derived by hand: an autograd route fails here
+    check_function(student, reference, _grad_cases(loss), diagnose=lambda g, c, e: diagnose_grad(g, c, e, loss=loss),
+                   error_hints={NO_GRAD_MARKER: AUTOGRAD_HINT.replace("(softmax(logits) - one_hot(target)) / N",
+                                                                      "the derivative you derived above")},
                    rule=GRAD_RULES[loss])
 
 

@@ -532,3 +532,12 @@ def test_loss_choice_as_a_list_gets_a_hint():
     errors = {k: abs(best_line(x, y, k).w - 2.0) for k in ("mse", "mae", "huber")}
     with pytest.raises(CheckFailed, match="a string"):
         checks.check_loss_choice(["mae"], errors, x, y, 2.0)
+
+
+def test_loss_grad_by_autograd_is_refused_with_the_by_hand_hint():
+    """The gradients are derived by hand: an answer that calls .backward() runs under no_grad and fails."""
+    def by_autograd(pred, target):
+        p = pred.clone().requires_grad_()
+        ((p - target) ** 2).mean().backward()
+        return p.grad
+    fails_with(lambda f: check_loss_grad(f, "mse"), by_autograd, "without autograd", "the derivative you derived")
