@@ -6,7 +6,11 @@ from a seed: nothing is downloaded.
 
 from __future__ import annotations
 
+import csv
+import gzip
+import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -57,25 +61,62 @@ def _require_training_rows(name: str, y_train: np.ndarray, n: int, val_fraction:
         )
 
 
-def _raw(name: str):
-    from sklearn import datasets  # imported lazily: keeps `import course_utils.data` fast
+_CELL_MEASURES = ("radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity",
+                  "concave points", "symmetry", "fractal dimension")
+# scikit-learn's names and order: "mean radius", ..., "radius error", ..., "worst radius", ...
+BREAST_CANCER_FEATURES = (tuple(f"mean {m}" for m in _CELL_MEASURES) + tuple(f"{m} error" for m in _CELL_MEASURES)
+                          + tuple(f"worst {m}" for m in _CELL_MEASURES))
+DIABETES_FEATURES = ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")
 
+
+def _sklearn_data_file(filename: str) -> Path:
+    """A data file scikit-learn ships (sklearn/datasets/data/), found without importing scikit-learn.
+
+    Importing ``sklearn.datasets`` costs over a second (all of scikit-learn's base and SciPy's sparse
+    module); every kernel that loads a dataset would pay it. The files are read here exactly as
+    scikit-learn's loaders read them (tests/test_data.py compares the two).
+    """
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("scikit-learn is needed for its bundled datasets: pip install scikit-learn")
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / filename
+    if not path.is_file():
+        raise FileNotFoundError(f"scikit-learn's bundled data file {filename} is missing: expected {path}")
+    return path
+
+
+def _load_gz(filename: str, **kwargs) -> np.ndarray:
+    with gzip.open(_sklearn_data_file(filename), mode="rt", encoding="utf-8") as fh:
+        return np.loadtxt(fh, **kwargs)
+
+
+def _raw(name: str):
     if name == "digits":
-        bunch = datasets.load_digits()
-        X = bunch.data / 16.0  # pixel intensities 0..16 -> 0..1
-        y = bunch.target.astype(np.int64)
-        targets = tuple(str(t) for t in bunch.target_names)
+        data = _load_gz("digits.csv.gz", delimiter=",")
+        X = data[:, :-1] / 16.0  # pixel intensities 0..16 -> 0..1
+        y = data[:, -1].astype(np.int64)
+        names = tuple(f"pixel_{row}_{col}" for row in range(8) for col in range(8))
+        targets = tuple(str(t) for t in range(10))
     elif name == "diabetes":
-        bunch = datasets.load_diabetes()
-        X, y = bunch.data, bunch.target.astype(np.float32)
-        targets = ("disease progression after one year",)
+        X = _load_gz("diabetes_data_raw.csv.gz")
+        # scikit-learn's load_diabetes(scaled=True): each column centred, divided by its standard deviation
+        # and by sqrt(n_samples)
+        mean, std = np.nanmean(X, axis=0), np.nanstd(X, axis=0)  # both of the raw columns
+        X -= mean
+        X /= std
+        X /= X.shape[0] ** 0.5
+        y = _load_gz("diabetes_target.csv.gz").astype(np.float32)
+        names, targets = DIABETES_FEATURES, ("disease progression after one year",)
     else:
-        bunch = datasets.load_breast_cancer()
-        X = bunch.data
+        with _sklearn_data_file("breast_cancer.csv").open(encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        header, body = rows[0], rows[1:]
+        X = np.asarray([r[:-1] for r in body], dtype=np.float64)
         # sklearn codes malignant as 0; we ask "is the tumour malignant?" so 1 = malignant.
-        y = (1 - bunch.target).astype(np.float32)
-        targets = ("benign", "malignant")
-    names = tuple(str(f) for f in getattr(bunch, "feature_names", [f"pixel_{i}" for i in range(X.shape[1])]))
+        y = (1 - np.asarray([r[-1] for r in body], dtype=np.int64)).astype(np.float32)
+        if header[2:] != ["malignant", "benign"] or X.shape != (int(header[0]), int(header[1])):
+            raise ValueError(f"unexpected header in scikit-learn's breast_cancer.csv: {header}")
+        names, targets = BREAST_CANCER_FEATURES, ("benign", "malignant")
     return np.asarray(X, dtype=np.float64), y, names, targets
 
 

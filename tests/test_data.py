@@ -100,3 +100,38 @@ def test_the_smallest_sensible_split_has_finite_features(recwarn):
     assert len(np.unique(s.y_train.numpy())) == 10
     assert all(torch.isfinite(t).all() for t in (s.X_train, s.X_val, s.X_test))
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def _sklearn_raw(name):
+    """What course_utils.data loaded through scikit-learn's own loaders before it read the files itself."""
+    if name == "digits":
+        b = datasets.load_digits()
+        return b.data / 16.0, b.target.astype(np.int64), tuple(b.feature_names), tuple(str(t) for t in b.target_names)
+    if name == "diabetes":
+        b = datasets.load_diabetes()
+        return b.data, b.target.astype(np.float32), tuple(b.feature_names), ("disease progression after one year",)
+    b = datasets.load_breast_cancer()
+    return b.data, (1 - b.target).astype(np.float32), tuple(b.feature_names), ("benign", "malignant")
+
+
+@pytest.mark.parametrize("name", ["digits", "diabetes", "breast_cancer"])
+def test_files_are_read_exactly_as_sklearn_loads_them(name):
+    from course_utils.data import _raw
+
+    X, y, features, targets = _raw(name)
+    X_ref, y_ref, features_ref, targets_ref = _sklearn_raw(name)
+    assert X.dtype == np.float64 and np.array_equal(X, X_ref), f"{name}: features differ from sklearn's loader"
+    assert y.dtype == y_ref.dtype and np.array_equal(y, y_ref), f"{name}: targets differ from sklearn's loader"
+    assert features == features_ref and targets == targets_ref
+
+
+def test_loading_a_dataset_does_not_import_sklearn():
+    """Every kernel that loads data would pay scikit-learn's import (over a second) otherwise."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from course_utils.data import load_dataset\n"
+            "for n in ('digits', 'diabetes', 'breast_cancer'): load_dataset(n)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
