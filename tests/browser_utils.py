@@ -280,6 +280,25 @@ window.__course = {
     requestAnimationFrame(tick);
   },
   watched() { return this._latency; },
+  runCells(indices) {  // run these cells (indices into the notebook's cells) one after the other
+    const nb = this.panel().content;
+    this.ran = null;
+    (async () => {
+      for (const i of indices) {
+        nb.deselectAll();
+        nb.activeCellIndex = i;
+        await window.jupyterapp.commands.execute('notebook:run-cell');
+      }
+    })().then(() => { this.ran = 'done'; }, e => { this.ran = `failed: ${e}`; });
+  },
+  progressOf(indices) {
+    const cells = this.panel().content.model.cells;
+    const chosen = indices.map(i => cells.get(i));
+    const errors = chosen.filter(c => [...Array(c.outputs.length).keys()].some(k => c.outputs.get(k).type === 'error'));
+    const busy = [...document.querySelectorAll('.jp-InputPrompt')].some(e => e.textContent.includes('*'));
+    return {code: chosen.length, executed: chosen.filter(c => c.executionCount).length, errors: errors.length, busy,
+            ran: this.ran};
+  },
 };
 """
 
@@ -325,13 +344,34 @@ def wait_settled(page, explorer: int | None = None, *, timeout: float = 30.0, po
 
 
 def open_notebook(page, lab: Lab, rel: str, *, timeout: float = 60.0) -> None:
-    """Load JupyterLab on ``rel`` (fresh workspace) and wait for its kernel to report idle."""
-    page.goto(lab.url(f"lab/tree/{rel}") + "&reset", wait_until="domcontentloaded")
-    poll(page, "!!(window.jupyterapp && document.querySelector('.jp-NotebookPanel .jp-Cell'))",
-         timeout=timeout, what=f"JupyterLab to show {rel}")
-    page.evaluate(PAGE_JS)
+    """Show ``rel`` in JupyterLab and wait for its kernel to report idle.
+
+    The first notebook of a page loads JupyterLab (fresh workspace); later ones open in the same
+    JupyterLab after :func:`close_notebooks`, which saves loading the whole application again.
+    """
+    if page.evaluate("!!(window.jupyterapp && window.__course)"):
+        page.evaluate(f"window.jupyterapp.commands.execute('docmanager:open', {{path: {json.dumps(rel)}}})")
+        poll(page, f"(w => !!(w && w.context && w.context.path === {json.dumps(rel)} && w.content.widgets.length))"
+             "(window.jupyterapp.shell.currentWidget)", timeout=timeout, what=f"JupyterLab to show {rel}")
+    else:
+        page.goto(lab.url(f"lab/tree/{rel}") + "&reset", wait_until="domcontentloaded")
+        poll(page, "!!(window.jupyterapp && document.querySelector('.jp-NotebookPanel .jp-Cell'))",
+             timeout=timeout, what=f"JupyterLab to show {rel}")
+        page.evaluate(PAGE_JS)
     dismiss_news(page)
-    poll(page, "window.__course.idle()", timeout=timeout, what="the kernel to start ('| Idle' in the status bar)")
+    poll(page, "window.__course.idle() && (k => !!k && k.connectionStatus === 'connected' && k.status === 'idle')"
+         "(window.__course.panel().sessionContext.session?.kernel)",
+         timeout=timeout, what="the kernel to start ('| Idle' in the status bar)")
+
+
+def close_notebooks(page) -> None:
+    """Close every open document without saving (the page stays, for the next :func:`open_notebook`)."""
+    page.evaluate("""() => {
+        for (const w of [...window.jupyterapp.shell.widgets('main')]) {
+            if (w.context) w.context.model.dirty = false;
+            w.dispose();
+        }
+    }""")
 
 
 def dismiss_news(page) -> None:
@@ -351,6 +391,16 @@ def run_all(page, *, timeout: float = 480.0) -> dict:
     poll(page, done, timeout=timeout, what="Run All to finish", interval=0.25)
     wait_settled(page, timeout=timeout)
     return page.evaluate("window.__course.progress()")
+
+
+def run_cells(page, cells: list[int], *, timeout: float = 480.0) -> dict:
+    """Clear outputs, run only ``cells`` (indices into the notebook's cells) in order, wait until idle."""
+    page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.evaluate(f"window.__course.runCells({json.dumps(cells)})")
+    done = (f"(p => p.ran !== null && !p.busy && window.__course.idle())(window.__course.progressOf({json.dumps(cells)}))")
+    poll(page, done, timeout=timeout, what="the cells to run", interval=0.25)
+    wait_settled(page, timeout=timeout)
+    return page.evaluate(f"window.__course.progressOf({json.dumps(cells)})")
 
 
 def _slider_state(slider) -> dict:
@@ -389,38 +439,48 @@ def _safe(text: str) -> str:
     return "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in text).strip("-").lower() or "x"
 
 
-def check_notebook(page, lab: Lab, rel: str, shots: Path) -> list[str]:
-    """Open ``rel``, Run All, move every explorer slider; the problems found (empty when all works).
+def check_notebook(page, lab: Lab, rel: str, shots: Path, cells: list[int] | None = None, *,
+                   wait: float = 10.0) -> list[str]:
+    """Open ``rel``, Run All (or only ``cells``), move every explorer slider; the problems found (empty when all works).
 
+    ``wait``: seconds to wait, once the kernel is idle, for something that should happen at once (the
+    explorers to render, a figure to change after a slider step) before reporting that it did not.
     Screenshots of each explorer before and after each slider step go to ``shots``.
     """
     problems: list[str] = []
     page_errors: list[str] = []
-    page.on("pageerror", lambda e: page_errors.append(str(e)[:300]))
+
+    def on_error(e):
+        page_errors.append(str(e)[:300])
+
+    page.on("pageerror", on_error)
     shots.mkdir(parents=True, exist_ok=True)
     for old in shots.glob("*.png"):
         old.unlink()
     try:
-        problems += _check_open_notebook(page, lab, rel, shots)
+        problems += _check_open_notebook(page, lab, rel, shots, cells, wait)
     finally:  # the page as it was when the check ended, also after a timeout
         with contextlib.suppress(Exception):
             page.screenshot(path=str(shots / "page.png"))
+    page.remove_listener("pageerror", on_error)
     problems += [f"JavaScript error in the page: {e}" for e in page_errors]
     return problems
 
 
-def _check_open_notebook(page, lab: Lab, rel: str, shots: Path) -> list[str]:
+def _check_open_notebook(page, lab: Lab, rel: str, shots: Path, cells: list[int] | None, wait: float) -> list[str]:
     problems = []
     t0 = time.monotonic()
     open_notebook(page, lab, rel)
     t1 = time.monotonic()
-    progress = run_all(page)
+    progress = run_all(page) if cells is None else run_cells(page, cells)
     t2 = time.monotonic()
     if progress["executed"] < progress["code"] and not progress["errors"]:
         problems.append(f"only {progress['executed']} of {progress['code']} code cells ran")
+    if progress.get("ran", "done") != "done":
+        problems.append(f"running the cells {progress['ran']}")
     with contextlib.suppress(TimeoutError):  # the count comparison below reports what is missing
         poll(page, "document.querySelectorAll('.course-explorer').length >= window.__course.outputs().explorers",
-             timeout=10, what="the explorers to render")
+             timeout=wait, what="the explorers to render")
     found = page.evaluate("window.__course.outputs()")
     problems += [f"error output in {e}" for e in found["errors"]]
     problems += [f"stderr output in {e}" for e in found["stderr"]]
@@ -430,13 +490,14 @@ def _check_open_notebook(page, lab: Lab, rel: str, shots: Path) -> list[str]:
         problems.append(f"{found['explorers'] - rendered} of {found['explorers']} explorers did not render as "
                         "live widgets (no .course-explorer in the page: is the ipywidgets front end installed?)")
     for i in range(rendered):
-        problems += _check_explorer(page, i, shots)
-    print(f"{rel}: open {t1 - t0:.1f} s, run all {t2 - t1:.1f} s, {rendered} explorer(s) checked in "
+        problems += _check_explorer(page, i, shots, wait)
+    ran = "run all" if cells is None else f"ran {len(cells)} cells"
+    print(f"{rel}: open {t1 - t0:.1f} s, {ran} {t2 - t1:.1f} s, {rendered} explorer(s) checked in "
           f"{time.monotonic() - t2:.1f} s")
     return problems
 
 
-def _check_explorer(page, i: int, shots: Path) -> list[str]:
+def _check_explorer(page, i: int, shots: Path, wait: float) -> list[str]:
     explorer = page.locator(".course-explorer").nth(i)
     try:
         poll(page, f"window.__course.drawn({i})", timeout=15, what=f"explorer {i + 1}'s figure to be drawn")
@@ -450,7 +511,7 @@ def _check_explorer(page, i: int, shots: Path) -> list[str]:
         before = page.evaluate(f"window.__course.hash({i})")
         name = f"explorer{i + 1}-{_safe(_slider_state(explorer.locator('.widget-slider').nth(j))['label'])}"
         explorer.screenshot(path=str(shots / f"{name}-before.png"))
-        state, latency = move_slider(page, i, j, presses=5)
+        state, latency = move_slider(page, i, j, presses=5, timeout=wait)
         explorer.screenshot(path=str(shots / f"{name}-after.png"))
         readout = _slider_state(explorer.locator(".widget-slider").nth(j))["readout"]
         where = f"explorer {i + 1}, slider {state['label']!r}"
