@@ -254,11 +254,12 @@ window.__course = {
     const ex = document.querySelectorAll('.course-explorer')[i];
     return ex ? [...ex.querySelectorAll('.jupyter-matplotlib-canvas-div > canvas:first-child')] : [];
   },
-  hash(i) {  // FNV-1a over the figure canvases' PNG data: changes when any pixel does
+  hash(i) {  // FNV-1a over the figure canvases' pixels: changes when any pixel does
     let h = 0x811c9dc5;
     for (const c of this.canvases(i)) {
-      const s = c.toDataURL();
-      for (let k = 0; k < s.length; k++) h = Math.imul(h ^ s.charCodeAt(k), 16777619);
+      if (!c.width || !c.height) continue;
+      const px = new Uint32Array(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.buffer);
+      for (let k = 0; k < px.length; k++) h = Math.imul(h ^ px[k], 16777619);
     }
     return h >>> 0;
   },
@@ -270,12 +271,14 @@ window.__course = {
       return c.width > 0 && c.toDataURL() !== blank.toDataURL();
     });
   },
-  watch(i) {  // time from now until the figure first differs; read back with watched()
-    const start = performance.now(), before = this.hash(i);
+  watch(i) {  // time from the next key press in the page until the figure first differs; read with watched()
+    const armed = performance.now(), before = this.hash(i);
+    let start = null;
     this._latency = null;
+    document.addEventListener('keydown', () => { start = performance.now(); }, {capture: true, once: true});
     const tick = () => {
-      if (this.hash(i) !== before) this._latency = performance.now() - start;
-      else if (performance.now() - start < 30000) requestAnimationFrame(tick);
+      if (start !== null && this.hash(i) !== before) this._latency = performance.now() - start;
+      else if (performance.now() - armed < 30000) requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
   },

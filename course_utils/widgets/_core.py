@@ -19,6 +19,7 @@ The pattern (used by every week):
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +66,7 @@ class Explorer:
         if blit:
             if self._blitter is None:
                 self._blitter = Blitter(self.figure, self.canvas)
-            self._blitter.step()
+            self._blitter.step(key=tuple(self.values().items()))
         else:
             self.canvas.draw_idle()
         return self.data
@@ -119,6 +120,17 @@ class Blitter:
     caches the background, and each later step restores that background, draws the content in z-order
     and blits. When a step changes axis limits or ticks, or touches a new axes, the whole figure is
     drawn once more. Saved images (``savefig``) still contain every artist, in the usual order.
+
+    A step given a ``key`` (the slider values) keeps the finished frame; when the sliders come back to
+    values shown before, that frame is put back as it is (``update`` is pure and ``redraw`` sets every
+    artist from its data, so the same values give the same picture). The last ``max_frames`` frames
+    are kept: dragging back and forth over a slider with few positions (the week-06 slice) then costs
+    a copy, not a whole-figure draw.
+
+    A legend, or a text, that a step leaves unchanged is rendered once into a transparent layer of its
+    own, and later steps composite that layer where it belongs: laying out a legend costs more than
+    drawing the curves under it. It is rendered again when it changes; a full draw renders every layer
+    afresh. A legend placed "best" moves with the data and is drawn anew at each step.
     """
 
     def __init__(self, figure: Figure, canvas):
@@ -131,6 +143,8 @@ class Blitter:
         self.dynamic: list = []
         self._live_axes: set = set()
         self.background = None
+        self.layers: dict = {}  # legend -> (row, column, RGBA pixels) of its own rendering
+        self.frames: OrderedDict = OrderedDict()  # key -> (frame, background, limits), the last one used last
         self.limits = self._limits()
         canvas.mpl_connect("draw_event", self._on_draw)
 
@@ -154,11 +168,47 @@ class Blitter:
         if self.canvas.is_saving():
             return
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self.layers.clear()  # limits or layout may have changed: layers are rendered afresh when next needed
         for a in self.dynamic:
             self.figure.draw_artist(a)
 
-    def step(self) -> None:
-        """Show the figure after ``redraw`` has updated its artists."""
+    def _draw(self, artist) -> None:
+        """Draw ``artist`` on the canvas: a legend or text that has not changed from its cached layer."""
+        from matplotlib.legend import Legend
+        from matplotlib.text import Text
+
+        layered = isinstance(artist, Text) or (isinstance(artist, Legend) and artist._loc != 0)
+        changed = layered and _stale(artist)
+        if not layered or not artist.get_visible() or (changed and isinstance(artist, Text)):
+            self.layers.pop(artist, None)  # a text that changes at every step is cheaper drawn than layered
+            self.figure.draw_artist(artist)
+            return
+        if changed or artist not in self.layers:
+            self.layers[artist] = _render_alone(artist, self.figure)
+        _composite(self.canvas.get_renderer(), *self.layers[artist])
+
+    max_frames = 16  # finished frames kept (one figure's RGBA each: 720 x 288 pixels is 0.8 MB)
+
+    def step(self, key=None) -> None:
+        """Show the figure after ``redraw`` has updated its artists (for slider values ``key``, if given)."""
+        if key is not None:
+            key = (tuple(self.figure.bbox.size), key)  # a new pixel ratio (browser zoom) resizes the canvas
+        if key is not None and key in self.frames:
+            self.frames.move_to_end(key)
+            frame, self.background, limits = self.frames[key]
+            if limits != self.limits:
+                self.layers.clear()
+            self.limits = limits
+            self.canvas.restore_region(frame)
+            self.canvas.blit(self.figure.bbox)
+            return
+        self._step()
+        if key is not None and self.max_frames > 0:
+            self.frames[key] = (self.canvas.copy_from_bbox(self.figure.bbox), self.background, self.limits)
+            while len(self.frames) > self.max_frames:
+                self.frames.popitem(last=False)
+
+    def _step(self) -> None:
         new, limits = self._touched_axes(), self._limits()
         if new or limits != self.limits or self.background is None:
             for ax in new:
@@ -171,8 +221,48 @@ class Blitter:
             return
         self.canvas.restore_region(self.background)
         for a in self.dynamic:
-            self.figure.draw_artist(a)
+            self._draw(a)
         self.canvas.blit(self.figure.bbox)
+
+
+def _stale(artist) -> bool:
+    """Has ``artist`` or anything inside it (a legend's texts and handles) changed since it was drawn?"""
+    return artist.stale or any(_stale(child) for child in artist.get_children())
+
+
+def _mark_drawn(artist) -> None:
+    artist.stale = False
+    for child in artist.get_children():
+        _mark_drawn(child)
+
+
+def _render_alone(artist, figure: Figure) -> tuple[int, int, np.ndarray]:
+    """``artist`` drawn by itself on a transparent canvas of the figure's size: (top row, left column, RGBA)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    w, h = (int(round(v)) for v in figure.bbox.size)
+    renderer = RendererAgg(w, h, figure.dpi)
+    artist.draw(renderer)
+    _mark_drawn(artist)  # parts it did not draw (an empty title, hidden handles) must not count as changes
+    pixels = np.asarray(renderer.buffer_rgba())
+    rows, cols = np.nonzero(pixels[..., 3].any(axis=1))[0], np.nonzero(pixels[..., 3].any(axis=0))[0]
+    if not len(rows):
+        return 0, 0, pixels[:0, :0].copy()
+    return int(rows[0]), int(cols[0]), pixels[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].copy()
+
+
+def _composite(renderer, top: int, left: int, layer: np.ndarray) -> None:
+    """Lay ``layer`` (straight-alpha RGBA, as Agg renders) over the renderer's pixels at (top, left)."""
+    if not layer.size:
+        return
+    dst = np.asarray(renderer.buffer_rgba())[top:top + layer.shape[0], left:left + layer.shape[1]]
+    layer = layer[:dst.shape[0], :dst.shape[1]]
+    a_src = layer[..., 3:4] / 255.0
+    a_dst = dst[..., 3:4] / 255.0
+    a_out = a_src + a_dst * (1.0 - a_src)
+    rgb = (layer[..., :3] * a_src + dst[..., :3] * a_dst * (1.0 - a_src)) / np.where(a_out > 0, a_out, 1.0)
+    dst[..., :3] = np.rint(rgb).astype(np.uint8)
+    dst[..., 3:4] = np.rint(a_out * 255.0).astype(np.uint8)
 
 
 class _hold:
