@@ -208,14 +208,23 @@ class Blitter:
             while len(self.frames) > self.max_frames:
                 self.frames.popitem(last=False)
 
+    def prepare(self) -> bool:
+        """Animate the content of the axes that ``redraw`` has just touched; True if there were new ones.
+
+        Called once when a live explorer is built (after a ``redraw`` of its first state), so that the
+        page's first draw already caches the background and the first slider step is a blit.
+        """
+        new = self._touched_axes()
+        for ax in new:
+            self._live_axes.add(ax)
+            for a in self._content(ax) + [ax.title]:
+                a.set_animated(True)
+                self.dynamic.append(a)
+        return bool(new)
+
     def _step(self) -> None:
-        new, limits = self._touched_axes(), self._limits()
+        new, limits = self.prepare(), self._limits()
         if new or limits != self.limits or self.background is None:
-            for ax in new:
-                self._live_axes.add(ax)
-                for a in self._content(ax) + [ax.title]:
-                    a.set_animated(True)
-                    self.dynamic.append(a)
             self.limits = limits
             self.canvas.draw()  # the background without the animated artists, then them on top (_on_draw)
             return
@@ -365,6 +374,11 @@ def build_explorer(
     import ipywidgets as w
 
     exp.canvas = _live_canvas(fig)
+    if exp.canvas is not None:
+        exp._blitter = Blitter(fig, exp.canvas)
+        with course_style():
+            redraw(data)  # marks what a step changes, so the first draw in the page caches the background
+        exp._blitter.prepare()
 
     def on_change(change):
         if not getattr(change["owner"], "_course_hold", False):

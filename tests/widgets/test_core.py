@@ -39,6 +39,10 @@ def test_explorer_mimebundle_has_stable_text_and_static_png():
 def test_live_explorer_wires_sliders_to_a_canvas():
     exp = threshold_explorer(np.linspace(-1, 1, 11), (np.linspace(-1, 1, 11) > 0).astype(float))
     assert exp.canvas is not None and "course-explorer" in exp.widget._dom_classes
+    # what a step changes is known before the first step, so the page's first draw caches the background
+    assert exp._blitter is not None and exp._blitter.dynamic
+    exp.canvas.draw()
+    assert exp._blitter.background is not None
     exp.sliders["b"].value = 1.5  # as a student dragging the slider
     assert exp.data["boundary"] == pytest.approx(-1.5 / 2.0)
     assert "application/vnd.jupyter.widget-view+json" in exp._repr_mimebundle_()
