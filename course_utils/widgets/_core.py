@@ -68,6 +68,8 @@ class Explorer:
                 self._blitter = Blitter(self.figure, self.canvas)
             self._blitter.step(key=tuple(self.values().items()))
         else:
+            if self._blitter is not None:
+                self._blitter.invalidate()
             self.canvas.draw_idle()
         return self.data
 
@@ -118,16 +120,16 @@ class Blitter:
     When ``redraw`` touches an artist of an axes (matplotlib marks it stale), everything drawn inside
     that axes (lines, patches, texts, its legend) becomes *animated*: a full draw leaves it out and
     caches the background, and each later step restores that background, draws the content in z-order
-    and blits. When a step changes axis limits or ticks, or touches a new axes, the whole figure is
-    drawn once more. Saved images (``savefig``) still contain every artist, in the usual order.
+    and blits. When a step changes axis limits or ticks, touches a new axes, replaces an artist, or the
+    canvas changes size, the whole figure is drawn once more. Saved images (``savefig``) still contain every artist, in the usual order.
 
     A step given a ``key`` (the slider values) keeps the finished frame; when the sliders come back to
     values shown before, that frame is put back as it is (``update`` is pure and ``redraw`` sets every
     artist from its data, so the same values give the same picture). The last ``max_frames`` frames
-    are kept: dragging back and forth over a slider with few positions (the week-06 slice) then costs
+    (at most ``max_frame_bytes``) are kept: dragging back and forth over a slider with few positions (the week-06 slice) then costs
     a copy, not a whole-figure draw.
 
-    A legend, or a text, that a step leaves unchanged is rendered once into a transparent layer of its
+    A legend, or a plain text, that a step leaves unchanged is rendered once into a transparent layer of its
     own, and later steps composite that layer where it belongs: laying out a legend costs more than
     drawing the curves under it. It is rendered again when it changes; a full draw renders every layer
     afresh. A legend placed "best" moves with the data and is drawn anew at each step.
@@ -143,89 +145,106 @@ class Blitter:
         self.dynamic: list = []
         self._live_axes: set = set()
         self.background = None
-        self.layers: dict = {}  # legend -> (row, column, RGBA pixels) of its own rendering
-        self.frames: OrderedDict = OrderedDict()  # key -> (frame, background, limits), the last one used last
+        self._size: tuple[int, int] | None = None  # the canvas pixels the background and layers were made for
+        self.layers: dict = {}  # legend or text -> (row, column, RGBA pixels) of its own rendering
+        self.frames: OrderedDict = OrderedDict()  # key -> (frame, limits), the last one used last
         self.limits = self._limits()
         canvas.mpl_connect("draw_event", self._on_draw)
+
+    max_frames = 16  # finished frames kept ...
+    max_frame_bytes = 32 * 2**20  # ... and at most this many bytes of them (720 x 288 RGBA pixels is 0.8 MB)
 
     def _limits(self) -> list[tuple]:
         return [tuple(ax.viewLim.bounds) + tuple(ax.get_xticks()) + tuple(ax.get_yticks()) for ax in self.figure.axes]
 
+    def _canvas_size(self) -> tuple[int, int]:
+        renderer = self.canvas.get_renderer()
+        return int(renderer.width), int(renderer.height)
+
     def _content(self, ax) -> list:
-        """What is drawn inside ``ax`` (legend last), in drawing order."""
+        """What is drawn inside ``ax`` (its legend too), in the order the axes draws it (by z-order)."""
         from matplotlib.legend import Legend
 
         inner = [a for a in ax.get_children() if a is not ax.patch and not isinstance(a, (*self._frame, Legend))
                  and a not in (ax.title, ax._left_title, ax._right_title)]
         legend = [ax.legend_] if ax.legend_ is not None else []
-        return sorted(inner, key=lambda a: a.get_zorder()) + legend
+        return sorted(inner + legend, key=lambda a: a.get_zorder())  # stable: ties keep the axes' own order
 
     def _touched_axes(self) -> list:
         return [ax for ax in self.figure.axes if ax not in self._live_axes
                 and any(a.stale for a in self._content(ax) + [ax.title])]
 
+    def invalidate(self) -> None:
+        """The figure was changed outside a slider step (``Explorer.set``): the next step draws it whole."""
+        self.background = None
+        self.layers.clear()
+
     def _on_draw(self, event) -> None:
         if self.canvas.is_saving():
             return
-        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        size = self._canvas_size()
+        if size != self._size:  # a new pixel ratio (browser zoom): earlier frames have the old size
+            self.frames.clear()
+        self.background, self._size, self.limits = self.canvas.copy_from_bbox(self.figure.bbox), size, self._limits()
         self.layers.clear()  # limits or layout may have changed: layers are rendered afresh when next needed
         for a in self.dynamic:
             self.figure.draw_artist(a)
 
     def _draw(self, artist) -> None:
-        """Draw ``artist`` on the canvas: a legend or text that has not changed from its cached layer."""
+        """Draw ``artist`` on the canvas: a legend or plain text that has not changed from its cached layer."""
         from matplotlib.legend import Legend
         from matplotlib.text import Text
 
-        layered = isinstance(artist, Text) or (isinstance(artist, Legend) and artist._loc != 0)
+        # plain texts only: an annotation can move with its target without being marked as changed
+        layered = type(artist) is Text or (isinstance(artist, Legend) and artist._loc != 0)
         changed = layered and _stale(artist)
-        if not layered or not artist.get_visible() or (changed and isinstance(artist, Text)):
+        if not layered or not artist.get_visible() or (changed and type(artist) is Text):
             self.layers.pop(artist, None)  # a text that changes at every step is cheaper drawn than layered
             self.figure.draw_artist(artist)
             return
         if changed or artist not in self.layers:
-            self.layers[artist] = _render_alone(artist, self.figure)
+            self.layers[artist] = _render_alone(artist, self.figure, self._canvas_size())
         _composite(self.canvas.get_renderer(), *self.layers[artist])
-
-    max_frames = 16  # finished frames kept (one figure's RGBA each: 720 x 288 pixels is 0.8 MB)
 
     def step(self, key=None) -> None:
         """Show the figure after ``redraw`` has updated its artists (for slider values ``key``, if given)."""
         if key is not None:
-            key = (tuple(self.figure.bbox.size), key)  # a new pixel ratio (browser zoom) resizes the canvas
+            key = (self._canvas_size(), key)
         if key is not None and key in self.frames:
             self.frames.move_to_end(key)
-            frame, self.background, limits = self.frames[key]
-            if limits != self.limits:
-                self.layers.clear()
-            self.limits = limits
+            frame, limits = self.frames[key]
+            if limits != self.limits:  # the cached background belongs to other axis limits
+                self.invalidate()
             self.canvas.restore_region(frame)
             self.canvas.blit(self.figure.bbox)
             return
         self._step()
         if key is not None and self.max_frames > 0:
-            self.frames[key] = (self.canvas.copy_from_bbox(self.figure.bbox), self.background, self.limits)
-            while len(self.frames) > self.max_frames:
+            self.frames[key] = (self.canvas.copy_from_bbox(self.figure.bbox), self.limits)
+            per_frame = 4 * key[0][0] * key[0][1]
+            while len(self.frames) > max(0, min(self.max_frames, self.max_frame_bytes // max(per_frame, 1))):
                 self.frames.popitem(last=False)
 
     def prepare(self) -> bool:
-        """Animate the content of the axes that ``redraw`` has just touched; True if there were new ones.
+        """Animate the content of every axes ``redraw`` has touched; True if what is animated changed.
 
         Called once when a live explorer is built (after a ``redraw`` of its first state), so that the
-        page's first draw already caches the background and the first slider step is a blit.
+        page's first draw already caches the background and the first slider step is a blit; then at
+        every step, which also notices artists that ``redraw`` replaced (a new colour-bar mesh).
         """
-        new = self._touched_axes()
-        for ax in new:
+        for ax in self._touched_axes():
             self._live_axes.add(ax)
-            for a in self._content(ax) + [ax.title]:
-                a.set_animated(True)
-                self.dynamic.append(a)
-        return bool(new)
+        wanted = [a for ax in self.figure.axes if ax in self._live_axes for a in self._content(ax) + [ax.title]]
+        if len(wanted) == len(self.dynamic) and all(x is y for x, y in zip(wanted, self.dynamic, strict=True)):
+            return False
+        for a in wanted:
+            a.set_animated(True)
+        self.dynamic = wanted
+        return True
 
     def _step(self) -> None:
-        new, limits = self.prepare(), self._limits()
-        if new or limits != self.limits or self.background is None:
-            self.limits = limits
+        changed, limits = self.prepare(), self._limits()
+        if changed or limits != self.limits or self.background is None or self._size != self._canvas_size():
             self.canvas.draw()  # the background without the animated artists, then them on top (_on_draw)
             return
         self.canvas.restore_region(self.background)
@@ -245,12 +264,11 @@ def _mark_drawn(artist) -> None:
         _mark_drawn(child)
 
 
-def _render_alone(artist, figure: Figure) -> tuple[int, int, np.ndarray]:
-    """``artist`` drawn by itself on a transparent canvas of the figure's size: (top row, left column, RGBA)."""
+def _render_alone(artist, figure: Figure, size: tuple[int, int]) -> tuple[int, int, np.ndarray]:
+    """``artist`` drawn by itself on a transparent canvas of ``size`` pixels: (top row, left column, RGBA)."""
     from matplotlib.backends.backend_agg import RendererAgg
 
-    w, h = (int(round(v)) for v in figure.bbox.size)
-    renderer = RendererAgg(w, h, figure.dpi)
+    renderer = RendererAgg(size[0], size[1], figure.dpi)
     artist.draw(renderer)
     _mark_drawn(artist)  # parts it did not draw (an empty title, hidden handles) must not count as changes
     pixels = np.asarray(renderer.buffer_rgba())

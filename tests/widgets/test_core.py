@@ -235,3 +235,93 @@ def test_the_frame_cache_keeps_only_the_last_frames():
         exp.redraw(exp.update(delta=float(delta)))
         blitter.step(key=(("delta", float(delta)),))
     assert [k[1][0][1] for k in blitter.frames] == pytest.approx(list(np.linspace(0.5, 3.0, 6)[-3:]))
+
+
+def _limits_explorer():
+    from course_utils.widgets import build_explorer, float_slider
+
+    def setup(fig, d):
+        ax = fig.add_subplot()
+        (line,) = ax.plot([0, 1], [0, d["top"]], label="a line")
+        ax.legend(loc="upper left")
+
+        def redraw(d):
+            line.set_ydata([0, d["top"]])
+            ax.set_ylim(0, d["top"])
+
+        return redraw
+
+    return build_explorer("limits", lambda top: {"top": top}, {"top": float_slider("top", 1.0, 1.0, 10.0, 1.0)},
+                          setup, live=False)
+
+
+def test_a_full_draw_from_elsewhere_resets_the_limits_the_background_was_made_for():
+    """A set() from code draws the whole figure at new limits; a later step back to the old limits must not
+    paste that background under the old ticks."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from course_utils.widgets._core import Blitter
+
+    exp = _limits_explorer()
+    canvas = FigureCanvasAgg(exp.figure)
+    blitter = Blitter(exp.figure, canvas)
+    canvas.draw()
+    for top, blit in ((5.0, True), (3.0, False), (5.0, True)):
+        exp.redraw(exp.update(top=top))
+        if blit:
+            blitter.step()
+        else:  # what Explorer.set does: no blit, the page draws the whole figure when it is ready
+            blitter.invalidate()
+            canvas.draw()
+    assert (_pixels(canvas) == _full_draw(exp, canvas, blitter)).all()
+
+
+def test_layers_sit_where_a_full_draw_puts_them_at_a_fractional_canvas_size():
+    """At 110 % zoom the figure is 616 x 281.6 pixels; the canvas has 281 rows, and so must the layers."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from course_utils import widgets as w
+
+    exp = w.huber_explorer(live=False)
+    exp.figure.set_size_inches(7.0, 3.2)
+    exp.figure.set_dpi(88)
+    canvas = FigureCanvasAgg(exp.figure)
+    blitter = _steps(exp, canvas)
+    legends = [ax.legend_ for ax in exp.figure.axes if ax.legend_ is not None]
+    assert legends and all(leg in blitter.layers for leg in legends)
+    boxes = [leg.get_window_extent(canvas.get_renderer()) for leg in legends]
+    blitted = _pixels(canvas).astype(int)
+    full = _full_draw(exp, canvas, blitter).astype(int)
+    height = full.shape[0]
+    for box in boxes:  # every pixel of every legend, to within the rounding of compositing
+        rows = slice(max(0, int(height - box.y1) - 1), min(height, int(height - box.y0) + 2))
+        cols = slice(max(0, int(box.x0) - 1), int(box.x1) + 2)
+        assert np.abs(blitted[rows, cols] - full[rows, cols]).max() <= 2
+
+
+def test_an_artist_that_redraw_replaces_is_drawn_instead_of_the_old_one():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from course_utils.widgets import build_explorer, float_slider
+    from course_utils.widgets._core import Blitter
+
+    def setup(fig, d):
+        ax = fig.add_subplot()
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 10)
+        bars = [ax.bar([0.5], [d["h"]], width=0.3, color="C0")]
+
+        def redraw(d):  # a new artist at every step, as a colour bar's mesh or a re-made bar chart
+            bars.pop().remove()
+            bars.append(ax.bar([0.5], [d["h"]], width=0.3, color="C0"))
+
+        return redraw
+
+    exp = build_explorer("bars", lambda s: {"h": 10.0 - s}, {"s": float_slider("s", 1.0, 1.0, 9.0, 1.0)}, setup,
+                         live=False)
+    canvas = FigureCanvasAgg(exp.figure)
+    blitter = _steps(exp, canvas, n=3)  # the bar shrinks from 9 to 1: an old bar left drawn would stand out
+    blitted = _pixels(canvas).astype(int)
+    full = _full_draw(exp, canvas, blitter).astype(int)
+    # the content is drawn over the grid and spines when blitted, under them in a full draw: a few pixels
+    assert (np.abs(blitted - full) > 2).any(axis=2).mean() < 0.005
