@@ -55,6 +55,12 @@ class _Names(ast.NodeVisitor):
 
     def __init__(self):
         self.binds, self.free, self.changes, self.imports = set(), set(), set(), set()
+        self.functions: dict[str, tuple[set, set, set]] = {}  # def name -> (globals it reads, sets, calls)
+        self.aliases: dict[str, set] = {}  # name -> names its value was made from (opt = Adam(net.parameters()))
+        self.calls: set[str] = set()  # plain functions this cell calls at module level
+        self.module_calls: list[tuple[str, set]] = []  # (module, argument roots) of discarded calls like np.f(x)
+        self.declared_global: set[str] = set()
+        self.discarded_calls: set[str] = set()  # plain functions called for their effect: set_seed(0)
         self._depth = 0  # > 0 inside a function or class body, lambda or comprehension
         self._locals: list[set[str]] = []  # names local to each enclosing function, lambda or comprehension
 
@@ -76,6 +82,14 @@ class _Names(ast.NodeVisitor):
             if d is not None:
                 self.visit(d)
         self._nested(node.body, node.args)
+        if self._depth == 0:  # what calling it reads and sets of the notebook's globals
+            inner = _Names()
+            for stmt in node.body:
+                inner.visit(stmt)
+            params = {a.arg for a in _all_args(node.args)}
+            inner_calls = {f for f in ast.walk(node) if isinstance(f, ast.Call) and isinstance(f.func, ast.Name)}
+            self.functions[node.name] = (inner.free - params, set(inner.declared_global),
+                                         {c.func.id for c in inner_calls})
         self._bind(node.name)
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -112,7 +126,11 @@ class _Names(ast.NodeVisitor):
                 return
             if node.id not in self.binds:  # not yet bound in this cell (a function body may run later: free)
                 self.free.add(node.id)
-        else:
+        elif isinstance(node.ctx, ast.Del):  # del x needs x and changes it
+            if self._depth == 0 and node.id not in self.binds:
+                self.free.add(node.id)
+            self.changes.add(node.id)
+        elif node.id not in self.declared_global:
             self._bind(node.id)
 
     def visit_Import(self, node):
@@ -124,7 +142,7 @@ class _Names(ast.NodeVisitor):
     visit_ImportFrom = visit_Import
 
     def visit_Global(self, node):  # a function that assigns a global changes it when it is called
-        self.binds.update(node.names)
+        self.declared_global.update(node.names)
 
     # ---- evaluation order
     def visit_Assign(self, node):
@@ -133,6 +151,12 @@ class _Names(ast.NodeVisitor):
             self.visit(t)
         if isinstance(node.value, ast.Call):
             self._call_changes(node.value, discarded=False)
+        if self._depth == 0:  # what the value shares state with: changing the new name may change those
+            sources = _alias_sources(node.value)
+            for t in node.targets:
+                for m in ast.walk(t):
+                    if isinstance(m, ast.Name):
+                        self.aliases.setdefault(m.id, set()).update(sources - {m.id})
 
     def visit_AugAssign(self, node):
         self.visit(node.value)
@@ -165,6 +189,14 @@ class _Names(ast.NodeVisitor):
 
     visit_AsyncWith = visit_With
 
+    def visit_ExceptHandler(self, node):
+        if node.type is not None:
+            self.visit(node.type)
+        if node.name:
+            self._bind(node.name)
+        for n in node.body:
+            self.visit(n)
+
     def visit_NamedExpr(self, node):
         self.visit(node.value)
         self.visit(node.target)
@@ -183,10 +215,15 @@ class _Names(ast.NodeVisitor):
         func = call.func
         if discarded and isinstance(func, ast.Attribute) and _root(func):
             self.changes.add(_root(func))
+            self.module_calls.append((_root(func), {r for r in map(_root, _call_args(call)) if r}))
         if isinstance(func, ast.Name) and func.id not in _BUILTINS:  # print(x), len(x) change nothing
             self.changes.update(r for r in map(_root, _call_args(call)) if r)
+            if discarded:
+                self.discarded_calls.add(func.id)
 
     def visit_Call(self, node):
+        if self._depth == 0 and isinstance(node.func, ast.Name):
+            self.calls.add(node.func.id)
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
         if name.endswith("_") and not name.endswith("__"):  # in-place: x.add_(1), nn.init.zeros_(w)
             if isinstance(node.func, ast.Attribute) and _root(node.func):
@@ -209,9 +246,27 @@ _BUILTINS = frozenset(dir(builtins)) | {"display"}
 
 
 def _root(node):
-    while isinstance(node, (ast.Attribute, ast.Subscript)):
-        node = node.value
+    """The name an expression starts from: ``net`` for ``net.fc.weight[0]`` and for ``net.parameters()``."""
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+def _alias_sources(value) -> set[str]:
+    """Names whose objects the value of an assignment shares: ``model`` in ``w = model[0].weight`` and in
+    ``opt = Adam(model.parameters())``; not in ``z = model(x)`` (a new result)."""
+    def chain(node):  # an attribute/item chain, or a method call on one (model.parameters())
+        if isinstance(node, ast.Call):
+            node = node.func
+            if not isinstance(node, ast.Attribute):
+                return None
+        return _root(node) if isinstance(node, (ast.Attribute, ast.Subscript)) else None
+
+    if isinstance(value, (ast.Attribute, ast.Subscript)):
+        return {r for r in [chain(value)] if r}
+    if isinstance(value, ast.Call):
+        return {r for r in map(chain, _call_args(value)) if r}
+    return set()
 
 
 def _all_args(args: ast.arguments):
@@ -247,16 +302,47 @@ def cells_explorers_need(nb) -> list[int]:
     keep = set(explorer_cells(nb))
     if not keep:
         return []
-    # walk backwards from the last explorer: a cell is kept when it binds or changes a name a later kept cell reads
+    # forward: calls of functions defined earlier read and set what their bodies do; a change to a name
+    # reaches what it was made from (the model behind an optimiser); np.random.shuffle(x) changes x
+    functions: dict[str, tuple[set, set, set]] = {}
+    aliases: dict[str, set] = {}
+    free, changes = {}, {}
+    for i, _ in cells:
+        n = names[i]
+        functions.update(n.functions)
+        for name, sources in n.aliases.items():
+            aliases.setdefault(name, set()).update(sources - imported)
+        reads, sets, todo, seen = set(), set(), set(n.calls), set()
+        while todo:  # functions calling functions
+            f = todo.pop()
+            if f in seen or f not in functions:
+                continue
+            seen.add(f)
+            f_reads, f_sets, f_calls = functions[f]
+            reads |= f_reads
+            sets |= f_sets
+            todo |= f_calls
+        changed = set(n.changes) | sets | {r for mod, args in n.module_calls if mod in imported for r in args}
+        stack = list(changed)
+        while stack:
+            for source in aliases.get(stack.pop(), ()):
+                if source not in changed:
+                    changed.add(source)
+                    stack.append(source)
+        free[i], changes[i] = n.free | (reads - n.binds), changed
+    # backward from the last explorer: a cell is kept when it binds or changes a name a later kept cell
+    # reads, or when it binds nothing and sets global state through an import (torch.manual_seed(0))
     needed: set[str] = set()
     for i, _ in reversed(cells):
         n = names[i]
         if i not in keep and i < max(keep):
-            changed = n.binds | (n.changes - imported)
-            if changed & needed:
+            changed = n.binds | (changes[i] - imported)
+            global_state = not n.binds and bool(n.discarded_calls & imported
+                                                or any(mod in imported for mod, _ in n.module_calls))
+            if changed & needed or global_state:
                 keep.add(i)
         if i in keep:
             # names this cell binds itself (and does not read first) need no earlier cell, unless read too
-            needed -= n.binds - n.free
-            needed |= n.free
+            needed -= n.binds - free[i]
+            needed |= free[i] - _BUILTINS  # len, print: nothing in the notebook defines them
     return sorted(keep)

@@ -98,3 +98,26 @@ def test_every_lecture_slice_holds_its_explorers_and_what_they_read(path):
         assert not missing, f"{path.name} cell {i} reads {sorted(missing)}, bound by no earlier kept cell"
         bound_before |= names.binds
     assert len(keep) < len(code), f"{path.name}: the slice keeps every cell; the browser test gains nothing"
+
+
+@pytest.mark.parametrize("sources, explorer, expected", [
+    # a function reads its globals when it is called: the training between its def and the call matters
+    (["from toys import E, Net, train", "model = Net()", "def show():\n    return E(model)", "train(model)",
+      "e = show()\ne"], 5, [1, 2, 3, 4, 5]),
+    # a function that sets a global changes it where it is called
+    (["from toys import E", "x = 0", "def bump():\n    global x\n    x += 1", "bump()", "E(x)"], 5, [1, 2, 3, 4, 5]),
+    # del x reads x
+    (["from toys import E", "x = 1", "y = 2\ndel x", "E(y)"], 4, [1, 2, 3, 4]),
+    # an optimiser step changes the model it was built from
+    (["import torch\nfrom toys import E, Net", "net = Net()", "opt = torch.optim.SGD(net.parameters(), lr=0.1)",
+      "opt.step()", "E(net)"], 5, [1, 2, 3, 4, 5]),
+    # a module function called for its effect changes its argument
+    (["import numpy as np\nfrom toys import E", "idx = np.arange(5)", "np.random.shuffle(idx)", "E(idx)"], 4,
+     [1, 2, 3, 4]),
+    # a cell that only sets global state (a seed) comes along
+    (["import torch\nfrom toys import E, Net", "torch.manual_seed(0)", "net = Net()", "E(net)"], 4, [1, 2, 3, 4]),
+    # a try/except demonstration binds its error and is left out
+    (["from toys import E, f", "try:\n    f()\nexcept ValueError as err:\n    print(err)", "E(1)"], 3, [1, 3]),
+])
+def test_effects_that_reach_the_explorer_are_kept(sources, explorer, expected):
+    assert cells_explorers_need(notebook(*sources, explorer=explorer)) == expected

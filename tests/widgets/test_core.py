@@ -303,7 +303,6 @@ def test_an_artist_that_redraw_replaces_is_drawn_instead_of_the_old_one():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from course_utils.widgets import build_explorer, float_slider
-    from course_utils.widgets._core import Blitter
 
     def setup(fig, d):
         ax = fig.add_subplot()
