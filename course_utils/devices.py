@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 
 import numpy as np
 import torch
@@ -29,6 +30,17 @@ def get_device() -> torch.device:
     return torch.device(forced)
 
 
+def _deterministic_algorithms() -> None:
+    """What ``torch.use_deterministic_algorithms(True, warn_only=True)`` does, without its import of
+    ``torch._inductor.config`` (about 2.5 s, for a kernel that never builds a torch.optim optimiser, which
+    imports the same machinery). That module holds the same flag for ``torch.compile``, which the course never
+    uses: it is set too if something has loaded it already."""
+    torch._C._set_deterministic_algorithms(True, warn_only=True)
+    inductor = sys.modules.get("torch._inductor.config")
+    if inductor is not None:
+        inductor.deterministic = True
+
+
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and CUDA) and prefer deterministic kernels (week 01)."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
@@ -41,7 +53,7 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
     # cuBLAS needs this workspace setting for deterministic matrix products on GPU.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    _deterministic_algorithms()
     if torch.backends.cudnn.is_available():
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True

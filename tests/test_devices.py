@@ -49,3 +49,19 @@ def test_set_seed_repeats_every_generator():
 def test_set_seed_rejects_bad_seeds(bad):
     with pytest.raises((TypeError, ValueError), match="seed must be"):
         set_seed(bad)
+
+
+def test_set_seed_turns_on_deterministic_algorithms_without_importing_inductor():
+    """torch.use_deterministic_algorithms imports torch._inductor.config (~2.5 s a kernel); set_seed sets the same
+    flag without it, and sets inductor's flag too where something has loaded inductor already."""
+    import subprocess
+    import sys
+
+    code = ("import sys, torch; from course_utils.devices import set_seed; set_seed(0); "
+            "print(torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(), "
+            "'torch._inductor.config' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "True", "False"], out
+    code = ("import torch, torch._inductor.config as c; from course_utils.devices import set_seed; c.deterministic = False; "
+            "set_seed(0); print(c.deterministic)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "True"

@@ -54,8 +54,9 @@ KILL_GRACE = 3.0  # seconds between the interrupt at the time limit and killing 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives")
 KEEP_ENV = ("LANG", "LANGUAGE", "TZ", "TERM")
-# Imported by the kernel before the first cell, so that a cell's time limit is spent on the cell:
-# torch._inductor.config is what torch.use_deterministic_algorithms (in set_seed) imports, ~3 s.
+# Imported by the kernel before the first cell, so that a cell's time limit is spent on the cell.
+# torch._inductor.config brings torch._dynamo (~2.5 s), which every torch.optim optimiser imports and which
+# replaces torch.manual_seed as it loads: loaded here, the function the tests rely on is recorded as replaced.
 PREIMPORT = ("numpy,numpy.testing,torch,torch.nn.functional,torch.testing,torch._inductor.config,"
              "course_utils.checks,course_utils.devices,course_utils.data")
 SANDBOXED, UNSANDBOXED = "sandbox", "no-sandbox"
