@@ -120,19 +120,20 @@ class Blitter:
     When ``redraw`` touches an artist of an axes (matplotlib marks it stale), everything drawn inside
     that axes (lines, patches, texts, its legend) becomes *animated*: a full draw leaves it out and
     caches the background, and each later step restores that background, draws the content in z-order
-    and blits. When a step changes axis limits or ticks, touches a new axes, replaces an artist, or the
-    canvas changes size, the whole figure is drawn once more. Saved images (``savefig``) still contain every artist, in the usual order.
+    and blits. When a step changes axis limits or ticks, touches a new axes, replaces an artist, or
+    the canvas changes size, the whole figure is drawn once more. Saved images (``savefig``) still
+    contain every artist, in the usual order.
 
-    A step given a ``key`` (the slider values) keeps the finished frame; when the sliders come back to
-    values shown before, that frame is put back as it is (``update`` is pure and ``redraw`` sets every
-    artist from its data, so the same values give the same picture). The last ``max_frames`` frames
-    (at most ``max_frame_bytes``) are kept: dragging back and forth over a slider with few positions (the week-06 slice) then costs
-    a copy, not a whole-figure draw.
+    A step given a ``key`` (the slider values) keeps the finished frame; when the sliders come back
+    to values shown before, that frame is put back as it is (``update`` is pure and ``redraw`` sets
+    every artist from its data, so the same values give the same picture). The last ``max_frames``
+    frames (at most ``max_frame_bytes``) are kept: dragging back and forth over a slider with few
+    positions (the week-06 slice) then costs a copy, not a whole-figure draw.
 
-    A legend, or a plain text, that a step leaves unchanged is rendered once into a transparent layer of its
-    own, and later steps composite that layer where it belongs: laying out a legend costs more than
-    drawing the curves under it. It is rendered again when it changes; a full draw renders every layer
-    afresh. A legend placed "best" moves with the data and is drawn anew at each step.
+    A legend, or a plain text, that a step leaves unchanged is rendered once into a transparent
+    layer of its own, and later steps composite that layer where it belongs: laying out a legend
+    costs more than drawing the curves under it. It is rendered again when it changes; a full draw
+    renders every layer afresh. A legend placed "best" moves with the data and is drawn anew.
     """
 
     def __init__(self, figure: Figure, canvas):
