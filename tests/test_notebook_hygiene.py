@@ -78,3 +78,61 @@ def test_no_execution_timestamps(path):
     """Re-running a notebook must not change its file beyond real output changes."""
     stamped = [i for i, c in enumerate(read(path).cells) if "execution" in c.metadata]
     assert not stamped, f"{rel(path)}: cells {stamped} carry metadata.execution timestamps; re-execute with make execute"
+
+
+# A float tensor's repr is no portable output: torch prints `tensor([1., 1.])` when every element is
+# integral and `tensor([1.0000, 1.0000])` when one is off by a rounding step, and its last digit follows
+# the last bits of the arithmetic, which differ between CPUs, thread counts and GPUs.
+FLOAT_TENSOR_REPR = re.compile(r"tensor\([\s\[]*[-+]?(?:\d+\.\d*|\.\d+|\d+e[-+]?\d+|inf|nan)")
+
+
+def compared_text(cell) -> str:
+    """The text nbval compares for a code cell: its streams and the text/plain of its results."""
+    parts = []
+    for out in cell.outputs:
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type in ("execute_result", "display_data"):
+            parts.append(out.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=rel)
+def test_no_float_tensor_repr_in_compared_outputs(path):
+    """Is every float that a compared output shows printed at a chosen precision, never as a tensor's repr?"""
+    for i, c in enumerate(code_cells(read(path))):
+        if "nbval-ignore-output" in c.metadata.get("tags", []):
+            continue
+        m = FLOAT_TENSOR_REPR.search(compared_text(c))
+        assert m is None, (
+            f"{rel(path)} code cell {i} prints a float tensor's repr ({m.group(0)!r}...): print it with "
+            "course_utils.printing (r4, sig, max_diff) or an f-string at a stated precision")
+
+
+def test_float_tensor_repr_rule_catches_what_it_should():
+    """Does the rule catch the reprs seen on other machines, and leave integer tensors and plain lists alone?"""
+    for bad in ("sums: tensor([1., 1., 1.])", "tensor([[-0.82,  0.51]])", "tensor(1.0000)", "tensor([inf, nan])",
+                "tensor([4.5379e-05])", "tensor([1e-05])"):
+        assert FLOAT_TENSOR_REPR.search(bad), bad
+    for good in ("tensor([1, 0])", "tensor([[3, 4]])", "[1.0, 1.0]", "tensor(5)"):
+        assert not FLOAT_TENSOR_REPR.search(good), good
+
+
+GRADED_TESTS = [(p, i, c) for p in SOLUTIONS for i, c in enumerate(code_cells(read(p)))
+                if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
+
+
+@pytest.mark.parametrize("path, index, cell", GRADED_TESTS,
+                         ids=[f"{rel(p)}-{c.metadata['nbgrader']['grade_id']}" for p, _, c in GRADED_TESTS])
+def test_graded_test_cells_display_nothing(path, index, cell):
+    """Does a test cell end without a displayed value (in the solution, and once its hidden tests are gone)?"""
+    import ast
+
+    shown = [o.output_type for o in cell.outputs if o.output_type in ("execute_result", "display_data")]
+    assert not shown, f"{rel(path)} code cell {index} displays a value ({shown}): end it with `_ = ...`"
+    body = ast.parse(cell.source).body
+    last = body[-1] if body else None
+    bare = isinstance(last, ast.Expr) and not (
+        isinstance(last.value, ast.Call) and isinstance(last.value.func, ast.Name)
+        and last.value.func.id.startswith("check_"))
+    assert not bare, f"{rel(path)} code cell {index} ends in an expression whose value would be displayed"
