@@ -1,6 +1,7 @@
-# Every target is self-sufficient on a fresh machine with Python 3.11: it creates
-# .venv and installs the exact tested set (constraints.txt) first when needed.
-PYTHON ?= python3.11
+# Every target is self-sufficient on a fresh machine with Python 3.11, 3.12 or 3.13: it creates
+# .venv and installs the exact tested set (constraints.txt) first when needed. The interpreter is the
+# first of python3.11, python3.12, python3.13 that runs, or PYTHON=... (scripts/find_python.sh).
+PYTHON ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -27,8 +28,8 @@ help:
 	@echo "make site-test  build the site, then check every page in headless Chromium with networking off"
 
 $(STAMP): pyproject.toml constraints.txt
-	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
-	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@if [ -x $(BIN)/python ]; then echo "using $(VENV) ($$($(BIN)/python -V)); 'make clean' to rebuild it from another Python"; \
+	else py=$$(scripts/find_python.sh $(PYTHON)) && $$py -m venv $(VENV) || exit 1; fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
@@ -73,6 +74,11 @@ test: $(STAMP)
 
 test-gpu: $(STAMP)
 	COURSE_DEVICE=cuda $(BIN)/pytest $(XDIST) $(NBVAL) notebooks solutions
+
+# Every figure of one committed notebook as a PNG file in artefacts/figures/, to look at one by one.
+figures: $(STAMP)
+	@[ -n "$(NB)" ] || { echo "usage: make figures NB=notebooks/week01_network_outputs.ipynb"; exit 2; }
+	$(BIN)/python scripts/figures.py $(NB)
 
 execute: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py $(if $(NB),$(NB),notebooks solutions)

@@ -61,6 +61,10 @@ def test_torch_is_pinned_to_the_tested_cpu_release():
     assert conda_pins()["torch"] == "2.13.0"
 
 
-def test_environment_yml_uses_python_311():
+def test_environment_yml_and_pyproject_name_the_same_pythons():
+    """Do conda and pip promise the same Python versions (3.11 to 3.13)?"""
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    assert "python=3.11" in env["dependencies"]
+    pythons = [d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python")]
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert pythons == ["python" + requires], f"environment.yml has {pythons}, pyproject.toml {requires!r}"
+    assert requires == ">=3.11,<3.14"
