@@ -14,7 +14,7 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 JOBS  ?= 2
 XDIST := -n $(JOBS) --dist loadscope --no-loadscope-reorder
 
-.PHONY: help install lab test lint unit nbval test-gpu execute release grade bench clean site site-test
+.PHONY: help install lab test lint unit nbval test-gpu execute release grade bench clean site site-test portability smoke figures
 
 help:
 	@echo "make lab      create .venv, install, start JupyterLab on the course (ARGS=--no-browser for headless)"
@@ -71,6 +71,16 @@ nbval: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check course_utils tests benchmarks scripts notebooks solutions
 	$(BIN)/pytest $(XDIST) tests $(NBVAL) notebooks solutions
+
+# Strict nbval of the committed outputs under emulated other hardware (capped kernels, 1 and 4 threads);
+# VARIANTS=aten-default,1-thread runs some of them (scripts/portability.py --help).
+portability: $(STAMP)
+	$(BIN)/python scripts/portability.py $(if $(VARIANTS),--variants $(VARIANTS))
+
+# A second, clean install from another interpreter (e.g. Debian's own /usr/bin/python3.11), smoke-tested.
+smoke:
+	@[ -n "$(PYTHON)" ] || { echo "usage: make smoke PYTHON=/usr/bin/python3.11 [PREFIX=/opt/loss-course-smoke]"; exit 2; }
+	scripts/smoke_install.sh $(PYTHON) $(PREFIX)
 
 test-gpu: $(STAMP)
 	COURSE_DEVICE=cuda $(BIN)/pytest $(XDIST) $(NBVAL) notebooks solutions
