@@ -14,10 +14,11 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 JOBS  ?= 2
 XDIST := -n $(JOBS) --dist loadscope --no-loadscope-reorder
 
-.PHONY: help install lab test lint unit nbval test-gpu execute release grade bench clean site site-test portability smoke figures
+.PHONY: help install lab lab-instructor test lint unit nbval test-gpu execute release grade bench clean site site-test portability smoke figures
 
 help:
 	@echo "make lab      create .venv, install, start JupyterLab on the course (ARGS=--no-browser for headless)"
+	@echo "make lab-instructor  the same with nbgrader's instructor tools (Create Assignment, Formgrader, courses)"
 	@echo "make test     create/refresh .venv, install, run the whole suite (lint, unit, nbval, proofs, grading, browser)"
 	@echo "make test-gpu run the notebook suite with COURSE_DEVICE=cuda against the committed outputs"
 	@echo "make execute  re-execute notebooks/ and solutions/ top to bottom in fresh kernels (NB=path for one)"
@@ -56,7 +57,14 @@ site: $(SITE_STAMP) $(MATHJAX)
 site-test: site
 	COURSE_SITE_DIR=site $(BIN)/pytest tests/site
 
-lab: $(STAMP)
+# Student and instructor JupyterLab (course_utils/jupyter_roles.py): the role's folder goes first on
+# JUPYTER_CONFIG_PATH. `make lab` is the student's view; `make lab-instructor` shows nbgrader's tools too.
+ROLES_DIR := $(VENV)/etc/course-roles
+lab-instructor: ROLE = instructor
+lab: ROLE = student
+lab lab-instructor: $(STAMP)
+	$(BIN)/python -m course_utils.jupyter_roles $(ROLE) $(ROLES_DIR)/$(ROLE) >/dev/null
+	JUPYTER_CONFIG_PATH="$(CURDIR)/$(ROLES_DIR)/$(ROLE)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	$(BIN)/jupyter lab --notebook-dir=. --LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG) $(ARGS)
 
 lint: $(STAMP)

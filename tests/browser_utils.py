@@ -105,8 +105,10 @@ def _lab_command(home: Path, port: int, token: str) -> list[str]:
     return cmd + (["--allow-root"] if os.geteuid() == 0 else [])
 
 
-def start_lab(timeout: float = 90.0, attempts: int = 3) -> Lab:
+def start_lab(timeout: float = 90.0, attempts: int = 3, extra_env: dict[str, str] | None = None) -> Lab:
     """Start ``.venv/bin/jupyter lab`` on a free loopback port; wait until its API answers.
+
+    ``extra_env`` is added to the server's environment (e.g. a role's ``JUPYTER_CONFIG_PATH``).
 
     A port taken between choosing and binding it makes the server exit; then a new port is tried.
     """
@@ -115,7 +117,8 @@ def start_lab(timeout: float = 90.0, attempts: int = 3) -> Lab:
         _write_settings(home / "user-settings")
         port, token, log = free_port(), secrets.token_hex(24), home / "server.log"
         with open(log, "wb") as fh:
-            proc = subprocess.Popen(_lab_command(home, port, token), cwd=ROOT, env=lab_env(home), stdout=fh,
+            proc = subprocess.Popen(_lab_command(home, port, token), cwd=ROOT, env={**lab_env(home), **(extra_env or {})},
+                                    stdout=fh,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         lab = Lab(proc=proc, port=port, token=token, home=home, log=log)
         deadline = time.monotonic() + timeout
