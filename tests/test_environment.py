@@ -39,7 +39,7 @@ def conda_pins() -> dict[str, str]:
 def project_requirements() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    reqs = project["dependencies"] + extras["dev"] + extras["site"]
+    reqs = project["dependencies"] + extras["dev"] + extras["site"] + extras["hub"]
     return [_name(r) for r in reqs]
 
 
