@@ -9,14 +9,22 @@ cell that raised counts as failed even when the student silenced the traceback, 
 never ran is visible. A cell that runs past the time limit is interrupted; if it is still running
 ``grace`` seconds later (it ignores the interrupt, or is stuck in C code), its kernel is killed,
 the cell is marked ``"killed"`` and the run ends with the results of the cells that finished.
+
+Every graded test cell must come back with a receipt from the grader's kernel (kernel.py), signed
+with a key made here for this run; ``check_receipts`` verifies each against the code that was sent,
+removes it from the outputs, and records in the cell's metadata ``receipt``: ``"ok"``, ``"missing"``
+or ``"invalid"``, with what the kernel put back before the cell (``before``) and what changed while it
+ran (``during``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import os
 import resource
+import secrets
 import signal
 import sys
 import time
@@ -31,7 +39,8 @@ from nbclient.exceptions import DeadKernelError  # noqa: E402
 from nbclient.util import ensure_async  # noqa: E402
 from nbformat.v4 import new_output  # noqa: E402
 
-from course_utils.grading.context import METADATA_KEY  # noqa: E402
+from course_utils.grading.context import GUARD_PREFIX, METADATA_KEY  # noqa: E402
+from course_utils.grading.kernel import KEY_FILE, RECEIPT_MIME, receipt_mac  # noqa: E402
 
 MAX_OUTPUT_DEFAULT = 100_000  # characters of stream output kept per cell
 KILL_GRACE_DEFAULT = 3.0  # seconds between the interrupt at the time limit and killing the kernel
@@ -90,8 +99,49 @@ class LimitedExecute(NotebookClient):
                               f"its kernel was killed {self.kill_grace:g} s later ({ran:.1f} s after the cell started)")
 
 
+def _write_key() -> bytes:
+    """A fresh receipt key for the kernel of this run, readable only by this user; the kernel deletes it."""
+    key = secrets.token_bytes(32)
+    try:
+        os.unlink(KEY_FILE)
+    except FileNotFoundError:
+        pass
+    fd = os.open(KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key
+
+
+def check_receipts(nb, key: bytes) -> None:
+    """Verify and remove the kernel's receipt of every graded test cell (see the module docstring)."""
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not cell.source.startswith(GUARD_PREFIX):
+            continue
+        found, kept = [], []
+        for out in cell.outputs:
+            data = out.get("data", {}) if out.output_type in ("display_data", "execute_result") else {}
+            (found if RECEIPT_MIME in data else kept).append(out)
+        cell.outputs = kept
+        meta = cell.metadata.setdefault(METADATA_KEY, {})
+        if not found:
+            meta["receipt"] = "missing"
+            continue
+        receipts = [out["data"][RECEIPT_MIME] for out in found]
+        valid = []
+        for r in receipts:
+            body = {"before": r.get("before"), "during": r.get("during")} if isinstance(r, dict) else None
+            if (body is not None and all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in body.values())
+                    and isinstance(r.get("mac"), str) and hmac.compare_digest(r["mac"], receipt_mac(key, cell.source, body))):
+                valid.append(body)
+        if len(valid) != 1 or len(receipts) != 1:
+            meta["receipt"] = "invalid"
+            continue
+        meta.update(receipt="ok", before=valid[0]["before"], during=valid[0]["during"])
+
+
 def run(nb, timeout: float, max_output: int = MAX_OUTPUT_DEFAULT, grace: float = KILL_GRACE_DEFAULT):
     """Execute ``nb`` in place; a dead, killed or unresponsive kernel ends the run but keeps what ran."""
+    key = _write_key()
     ex = LimitedExecute(nb, timeout=int(max(1, timeout)), kernel_name="python3", allow_errors=True,
                         interrupt_on_timeout=True, startup_timeout=180, iopub_timeout=4,
                         raise_on_iopub_timeout=False, shutdown_kernel="immediate",
@@ -103,6 +153,12 @@ def run(nb, timeout: float, max_output: int = MAX_OUTPUT_DEFAULT, grace: float =
         ex.execute()
     except Exception as exc:  # DeadKernelError, UnresponsiveKernelError ...: report, keep partial results
         nb.metadata[METADATA_KEY] = {"aborted": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    finally:
+        try:
+            os.unlink(KEY_FILE)  # the kernel did not start, so it did not take the key
+        except FileNotFoundError:
+            pass
+    check_receipts(nb, key)
     return nb
 
 

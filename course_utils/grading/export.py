@@ -40,16 +40,19 @@ def gradebook_rows(ctx: Context, notes: Notes) -> list[dict]:
                 sub = gb.find_submission_notebook(ctx.notebook, ctx.assignment, student)
             except MissingEntry:
                 continue
-            row = {"student": student, "score": round(sub.score, 2), "max_score": round(sub.max_score, 2)}
-            row.update({g.name: round(g.score, 2) for g in sorted(sub.grades, key=lambda g: g.name)})
             record = notes[student]
-            row.update(mode=record.mode, flags="; ".join(record.flags), problems="; ".join(record.problems))
+            held = bool(record.held)  # no score until a person has looked (see scan.UNVERIFIABLE, score.receipt_findings)
+            row = {"student": student, "status": "held" if held else "graded",
+                   "score": "" if held else round(sub.score, 2), "max_score": round(sub.max_score, 2)}
+            row.update({g.name: "" if held else round(g.score, 2) for g in sorted(sub.grades, key=lambda g: g.name)})
+            row.update(mode=record.mode, held="; ".join(record.held), flags="; ".join(record.flags),
+                       problems="; ".join(record.problems))
             rows.append(row)
     return rows
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
-    fields = list(rows[0]) if rows else ["student", "score", "max_score", "mode", "flags", "problems"]
+    fields = list(rows[0]) if rows else ["student", "status", "score", "max_score", "mode", "held", "flags", "problems"]
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
@@ -66,8 +69,13 @@ def summary_table(rows: list[dict]) -> str:
     lines = [f"{'student':<{width}}  {'score':>6}  {'max':>5}  {'flags':<5}  problems"]
     for r in rows:
         flags = f"{len(r['flags'].split('; '))}" if r["flags"] else "-"
-        lines.append(f"{r['student']:<{width}}  {r['score']:>6g}  {r['max_score']:>5g}  {flags:<5}  "
+        shown = "held" if r.get("status") == "held" else f"{r['score']:g}"
+        lines.append(f"{r['student']:<{width}}  {shown:>6}  {r['max_score']:>5g}  {flags:<5}  "
                      f"{_short(r['problems'], 90) or '-'}")
+    held = [r for r in rows if r.get("status") == "held"]
+    if held:
+        lines.append("\nheld for review, no score and not in the LMS files (see the held column of grades.csv):")
+        lines += [f"  {r['student']}: {_short(r['held'], 110)}" for r in held]
     flagged = [r for r in rows if r["flags"]]
     if flagged:
         lines.append("\nflagged for review (see the flags column of grades.csv):")
@@ -121,6 +129,7 @@ def export_lms(fmt: str, rows: list[dict], ctx: Context, out: Path, roster: dict
     """Write the import file of ``fmt`` (canvas or moodle) for ``rows``; see the module docstring."""
     if fmt not in LMS_FORMATS:
         raise InstructorError(f"--export must be one of {', '.join(LMS_FORMATS)}, got {fmt!r}")
+    rows = [r for r in rows if r.get("status") != "held"]  # held for review: no score to send yet
     entries = roster if roster is not None else {r["student"]: RosterEntry(r["student"]) for r in rows}
     graded = [r for r in rows if r["student"] in entries]
     not_in_roster = sorted(r["student"] for r in rows if r["student"] not in entries)

@@ -44,12 +44,13 @@ def generate_feedback(out: Path, ctx: Context, student: str) -> Path:
     return feedback_path(out, ctx, student)
 
 
-def write_plain_feedback(out: Path, ctx: Context, student: str, problems: list[str]) -> Path:
+def write_plain_feedback(out: Path, ctx: Context, student: str, problems: list[str], heading: str | None = None) -> Path:
     """For a submission nbgrader cannot render (e.g. not a notebook): a short page with the reasons."""
+    heading = heading or f"{ctx.assignment}: 0 points"
     path = feedback_path(out, ctx, student)
     path.parent.mkdir(parents=True, exist_ok=True)
     items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
     path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{ctx.assignment} feedback</title>"
-                    f"</head><body><h1>{ctx.assignment}: 0 points</h1><ul>{items}</ul></body></html>\n",
+                    f"</head><body><h1>{html.escape(heading)}</h1><ul>{items}</ul></body></html>\n",
                     encoding="utf-8")
     return path

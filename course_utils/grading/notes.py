@@ -16,6 +16,7 @@ FILE = "notes.json"
 class StudentNotes:
     problems: list[str] = field(default_factory=list)  # what went wrong or was repaired
     flags: list[str] = field(default_factory=list)  # code a person should look at (scan, guard)
+    held: list[str] = field(default_factory=list)  # why the score cannot be trusted: no score until reviewed
     mode: str = ""  # "sandbox" or "no-sandbox"
 
 

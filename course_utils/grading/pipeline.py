@@ -41,7 +41,7 @@ from .notes import Notes, StudentNotes
 from .prepare import answered, prepare, read_notebook
 from .release import generate
 from .sandbox import EXPOSED_WITHOUT_SANDBOX, RunResult, Sandbox, make_sandbox, run_sandboxed
-from .scan import scan_notebook
+from .scan import scan_notebook, unverifiable
 from .score import comment_flags, open_submission, score, zero_submission
 
 ON_FLAG = ("keep", "zero")
@@ -175,7 +175,7 @@ def finish_one(sub: Submission, ctx: Context, out: Path, outcome, notes: Student
         notes.problems.append(result.problem)
     executed = result.notebook if result.notebook is not None else prepared  # nothing ran: all NotGraded
     try:
-        score(executed, ctx, sub.student, out, notes.problems, notes.flags)
+        score(executed, ctx, sub.student, out, notes.problems, notes.flags, notes.held)
         comment_flags(ctx, sub.student, notes.flags)
     except Exception as exc:  # an executed notebook nbgrader cannot digest: 0, with the reason
         notes.problems.append(f"could not be scored ({type(exc).__name__}: {str(exc)[:100]})")
@@ -185,6 +185,10 @@ def finish_one(sub: Submission, ctx: Context, out: Path, outcome, notes: Student
     if notes.flags and on_flag == "zero":
         zero_submission(ctx, sub.student)
         notes.problems.append("scored 0 because it was flagged (--on-flag zero)")
+    if notes.held:  # no score on the page either, until a person has looked
+        write_plain_feedback(out, ctx, sub.student, ["Your instructor reviews this hand-in before it gets a score."],
+                             heading=f"{ctx.assignment}: in review")
+        return
     try:
         generate_feedback(out, ctx, sub.student)
     except Exception as exc:
@@ -212,7 +216,10 @@ def run_steps(cfg, assignment, db_url, tmp: Path, subs, out: Path, timeout, jobs
         if isinstance(outcome, Verdict):
             finish_one(sub, ctx, out, outcome, records[sub.student], on_flag)
         else:
-            records[sub.student].flags.extend(str(f) for f in scan_notebook(outcome, ctx))
+            found = scan_notebook(outcome, ctx)
+            records[sub.student].flags.extend(str(f) for f in found)
+            records[sub.student].held.extend(f"{f}: what such code does cannot be verified" for f in found
+                                             if unverifiable(f))
             todo.append((sub, outcome))
     seconds: list[float] = []
 

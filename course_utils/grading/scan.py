@@ -17,7 +17,10 @@ cells are the course's own. Flagged:
   student's own cells that the answer calls.
 
 A flag is a reason for a person to look, not proof: the score is kept unless the grade command is
-told ``--on-flag zero``.
+told ``--on-flag zero``. Except for code that can reach past the grader's own checks inside the
+kernel (``UNVERIFIABLE``: ctypes, gc, frames and function internals, the kernel's and the grader's
+modules): there a test's result cannot be verified, and the submission is held for review, with no
+score, whatever ``--on-flag`` says.
 """
 
 from __future__ import annotations
@@ -74,6 +77,19 @@ FILE_METHODS = {"load", "save", "loadtxt", "savetxt", "genfromtxt", "fromfile", 
                 "iterdir", "glob", "rglob", "unlink", "rmdir", "mkdir", "rename", "touch"}
 SAFE_MAGICS = {"time", "timeit", "matplotlib", "precision", "pprint", "who", "whos", "pinfo", "pinfo2", "pdoc"}
 _BUILTIN_NAMES = set(dir(builtins))
+#: Flags (their text) of code that can read or rewrite the grader's state inside the kernel, or the frames
+#: of a running test: what such code did cannot be verified from outside, so the submission is held.
+UNVERIFIABLE = ("uses ctypes", "uses the garbage collector", "uses inspect", "the kernel's internals",
+                "the kernel's sockets", "the grader's own modules", "builds code objects", "builds functions",
+                "uses sys._getframe", "uses sys._current_frames", "uses sys.addaudithook", "uses __closure__",
+                "uses __globals__", "uses __code__", "uses f_globals", "uses f_locals", "uses f_back",
+                "uses f_builtins", "uses f_code", "uses tb_frame", "uses gi_frame", "uses cr_frame", "uses ag_frame",
+                "uses __subclasses__")
+
+
+def unverifiable(flag) -> bool:
+    """Does this flag (a Flag or its text) mean that what the code did cannot be verified?"""
+    return any(marker in str(flag) for marker in UNVERIFIABLE)
 
 
 @dataclass(frozen=True)

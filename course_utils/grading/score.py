@@ -88,6 +88,30 @@ def runtime_flags(nb) -> list[str]:
     return list(dict.fromkeys(flags))
 
 
+def receipt_findings(nb) -> tuple[list[str], list[str]]:
+    """What the kernel's receipts say (execute.check_receipts): machinery it put back before a test is a
+    flag (the test then ran as written); a test that ran without a valid receipt, or while the machinery
+    changed under it, cannot be trusted, and the submission is held for review (no score)."""
+    flags, held = [], []
+    for cell in nb.cells:
+        if not is_test(cell):
+            continue
+        gid = cell.metadata.nbgrader.grade_id
+        meta = cell.metadata.get(METADATA_KEY, {})
+        if meta.get("status") not in ("ok", "error"):
+            continue  # never ran or was killed: it scores 0 anyway (mark_unfinished)
+        receipt = meta.get("receipt")
+        if receipt != "ok":
+            held.append(f"{gid} did not run as written: its receipt from the grader's kernel is {receipt or 'missing'}")
+            continue
+        if meta.get("before"):
+            flags.append(f"{gid}: student code had changed how cells run ({', '.join(meta['before'][:6])}); "
+                         "put back before the test")
+        if meta.get("during"):
+            held.append(f"{gid}: how cells run changed while the test ran ({', '.join(meta['during'][:6])})")
+    return list(dict.fromkeys(flags)), list(dict.fromkeys(held))
+
+
 def unguard(nb) -> None:
     """Remove the guard lines and the grader's metadata: the notebook as the student will see it."""
     remove_guard(nb)
@@ -152,14 +176,18 @@ def write_autograded(nb, out: Path, ctx: Context, student: str) -> Path:
     return path
 
 
-def score(nb, ctx: Context, student: str, out: Path, problems: list[str], flags: list[str] | None = None) -> Path:
+def score(nb, ctx: Context, student: str, out: Path, problems: list[str], flags: list[str] | None = None,
+          held: list[str] | None = None) -> Path:
     """The whole step for an executed notebook; returns the autograded notebook's path. What the guard
-    found at run time is appended to ``flags``."""
+    found at run time is appended to ``flags``, and why the score cannot be trusted to ``held``."""
     mark_unfinished(nb, problems)
     no_partial_credit(nb)
     found = runtime_flags(nb)
+    machinery_flags, why_held = receipt_findings(nb)
     if flags is not None:
-        flags.extend(f for f in found if f not in flags)
+        flags.extend(f for f in found + machinery_flags if f not in flags)
+    if held is not None:
+        held.extend(h for h in why_held if h not in held)
     note_failures(nb, problems)
     unguard(nb)
     nb = save_grades(nb, ctx, student)

@@ -199,3 +199,54 @@ def build_all(folder: Path) -> dict[str, float | None]:
     add("cheat_assert", honest({"ex2_sigmoid": CHEAT_ASSERT}), 8.5)
     add("cheat_disk", honest({"ex2_sigmoid": CHEAT_DISK}), 8.5)
     return expected
+
+
+# ----------------------------------------------------------------------------------- kernel hooks
+# Each is two to six lines added to the first answer cell of the untouched student stub. Before the
+# grader's kernel put the execution machinery back before every test cell, each one turned the test
+# cells into nothing (or skipped them) and scored full marks.
+HOOKS = {
+    # an input transformer that empties every later cell, test cells included
+    "hook_input_transformer": "get_ipython().input_transformers_cleanup.append(lambda lines: [])\n",
+    # the same without writing get_ipython: the shell reached through the IPython package
+    "hook_no_get_ipython": "import IPython\n"
+                           "IPython.core.interactiveshell.InteractiveShell.instance()"
+                           ".input_transformers_post.append(lambda lines: ['pass\\n'])\n",
+    # an AST transformer that keeps only the first statement of every cell
+    "hook_ast_transformer": "import ast\n"
+                            "class _Keep(ast.NodeTransformer):\n"
+                            "    def visit_Module(self, node):\n"
+                            "        node.body = node.body[:1]\n"
+                            "        return node\n"
+                            "get_ipython().ast_transformers.append(_Keep())\n",
+    # the shell's own method replaced on its class: every later cell "succeeds" without running
+    "hook_shell_method": "import IPython\n"
+                         "_cls = type(IPython.get_ipython())\n"
+                         "async def _skip(self, raw_cell, *a, **k):\n"
+                         "    from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult\n"
+                         "    return ExecutionResult(ExecutionInfo(raw_cell, False, False, False, None))\n"
+                         "_cls.run_cell_async = _skip\n",
+    # the kernel's execute method replaced on the instance: the grader's own kernel code is bypassed
+    "hook_kernel_method": "_k = get_ipython().kernel\n"
+                          "async def _ok(*a, **k):\n"
+                          "    return {'status': 'ok', 'execution_count': 1, 'user_expressions': {}, 'payload': []}\n"
+                          "_k.do_execute = _ok\n",
+    # exceptions swallowed by a custom handler and a pre-run callback that drops every check
+    "hook_events_and_exc": "_ip = get_ipython()\n"
+                           "_ip.set_custom_exc((BaseException,), lambda *a, **k: None)\n"
+                           "_ip.events.register('pre_run_cell', lambda info: _ip.user_ns.update("
+                           "{k: (lambda *a, **kw: None) for k in list(_ip.user_ns) if k.startswith('check_')}))\n",
+}
+
+
+def hooked(name: str, week: str = WEEK):
+    """The untouched student stub with the hook ``name`` added to its first answer cell."""
+    nb = released(week)
+    first = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first.source = HOOKS[name] + first.source
+    return nb
+
+
+def stub(week: str = WEEK):
+    """The student stub as released, handed in untouched."""
+    return released(week)
