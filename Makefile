@@ -14,10 +14,12 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 JOBS  ?= 2
 XDIST := -n $(JOBS) --dist loadscope --no-loadscope-reorder
 
-.PHONY: help install lab lab-instructor test lint unit nbval test-gpu execute release grade bench clean site site-test portability smoke figures
+.PHONY: help install lab lab-instructor test lint unit nbval test-gpu execute release grade bench clean site site-test portability smoke figures hub-env hub hub-test bench-hub
 
 help:
 	@echo "make lab      create .venv, install, start JupyterLab on the course (ARGS=--no-browser for headless)"
+	@echo "make hub      (root) JupyterHub for a class on this machine: users, roles, nbgrader exchange (README: Run it for a class)"
+	@echo "make hub-test (root) start a real hub on loopback and test log-in, roles, isolation, the exchange round trip, nbgitpuller"
 	@echo "make lab-instructor  the same with nbgrader's instructor tools (Create Assignment, Formgrader, courses)"
 	@echo "make test     create/refresh .venv, install, run the whole suite (lint, unit, nbval, proofs, grading, browser)"
 	@echo "make test-gpu run the notebook suite with COURSE_DEVICE=cuda against the committed outputs"
@@ -113,3 +115,37 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) artefacts .pytest_cache .ruff_cache .hypothesis site build/site node_modules
+
+# A class on a JupyterHub (hub/; README "Run it for a class"). hub-env builds the course environment
+# from a system Python into a world-readable prefix (scripts/build_env.sh) and installs the proxy from
+# hub/package-lock.json; `make hub` (as root) starts the hub; hub-test runs the hub tests (root: they
+# make Unix users) and the role test.
+HUB_PYTHON ?= /usr/bin/python3.11
+HUB_ENV    ?= /opt/loss-course
+HUB_PROXY  := hub/node_modules/configurable-http-proxy/package.json
+HUB_STAMP  := $(VENV)/.installed-hub
+
+$(HUB_PROXY): hub/package.json hub/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js and npm (Debian: apt-get install npm)"; exit 1; }
+	cd hub && npm ci --ignore-scripts --no-audit --no-fund
+	touch $(HUB_PROXY)
+
+$(HUB_ENV)/.installed-hub: pyproject.toml constraints.txt
+	scripts/build_env.sh $(HUB_PYTHON) $(HUB_ENV) hub
+	touch $@
+
+$(HUB_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,hub]"
+	touch $(HUB_STAMP)
+
+hub-env: $(HUB_PROXY) $(HUB_ENV)/.installed-hub
+
+hub: hub-env
+	@[ "$$(id -u)" = 0 ] || { echo "error: make hub runs as root: it creates the users' accounts and starts their servers"; exit 1; }
+	COURSE_HUB_ENV=$(HUB_ENV) $(HUB_ENV)/bin/jupyterhub -f hub/jupyterhub_config.py $(ARGS)
+
+hub-test: hub-env $(HUB_STAMP)
+	COURSE_HUB_TESTS=1 COURSE_HUB_ENV=$(HUB_ENV) $(BIN)/pytest -p no:cacheprovider tests/hub tests/test_roles_browser.py
+
+bench-hub: hub-env $(HUB_STAMP)
+	COURSE_HUB_ENV=$(HUB_ENV) $(BIN)/python benchmarks/bench_hub.py $(ARGS)
