@@ -49,8 +49,13 @@ KERNEL_OWN = frozenset({"_save_getpass", "_sys_raw_input", "_sys_eval_input"})
 
 def _own_method(obj, name: str, value) -> bool:
     """Is ``value`` just ``obj``'s own method ``name`` bound to it (IPython puts ``stream.write`` back so)?"""
-    return (isinstance(value, types.MethodType) and value.__self__ is obj
-            and value.__func__ is getattr(type(obj), name, None))
+    own = getattr(type(obj), name, None)
+    if own is None or not hasattr(own, "__get__"):
+        return False
+    try:
+        return bool(value == own.__get__(obj, type(obj)))  # bound methods compare by function and instance
+    except Exception:
+        return False
 
 
 def _callable_attrs(obj) -> dict[str, object]:

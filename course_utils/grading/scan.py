@@ -80,7 +80,8 @@ _BUILTIN_NAMES = set(dir(builtins))
 #: Flags (their text) of code that can read or rewrite the grader's state inside the kernel, or the frames
 #: of a running test: what such code did cannot be verified from outside, so the submission is held.
 UNVERIFIABLE = ("uses ctypes", "uses the garbage collector", "uses inspect", "the kernel's internals",
-                "the kernel's sockets", "the grader's own modules", "builds code objects", "builds functions",
+                "the kernel's sockets", "the grader's own modules", "builds code objects", "runs code from a string",
+                "compiles code from a string", "imports with __import__", "looks up a computed attribute",
                 "uses sys._getframe", "uses sys._current_frames", "uses sys.addaudithook", "uses __closure__",
                 "uses __globals__", "uses __code__", "uses f_globals", "uses f_locals", "uses f_back",
                 "uses f_builtins", "uses f_code", "uses tb_frame", "uses gi_frame", "uses cr_frame", "uses ag_frame",
@@ -308,14 +309,20 @@ class _Visitor(ast.NodeVisitor):
             return
         func = self.scope.resolve(node.func)
         name = func.removeprefix("builtins.") if func and func.startswith("builtins.") else None
+        if func is None and isinstance(node.func, ast.Attribute):  # a method of a tensor: x.softmax(0)
+            method = f"torch.Tensor.{node.func.attr}"
+            if method in self.forbidden:
+                self.flag(f"uses {method}, which this exercise forbids")
         if name in CALLS:
             self.flag(CALLS[name])
         if name in ("setattr", "delattr") and not (node.args and isinstance(node.args[0], ast.Name)
                                                      and node.args[0].id in ("self", "cls")):
             self.flag(f"calls {name}() on something other than self")
-        if name == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant) \
-                and self.scope.resolve(node.args[0]):
-            self.flag(f"looks up a computed attribute of {self.scope.resolve(node.args[0])}")
+        if name in ("getattr", "hasattr") and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
+            self.flag(f"looks up a computed attribute of {self.scope.resolve(node.args[0]) or 'an object'}")
+        if func in ("operator.attrgetter", "operator.methodcaller") and not all(
+                isinstance(a, ast.Constant) for a in node.args[:1]):
+            self.flag(f"looks up a computed attribute ({func})")
         if name == "vars" and node.args and self.scope.resolve(node.args[0]):
             self.flag(f"uses vars() of {self.scope.resolve(node.args[0])}")
         if name == "type" and len(node.args) == 3:

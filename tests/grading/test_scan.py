@@ -162,3 +162,60 @@ def test_a_malformed_forbid_declaration_is_an_instructor_error(tmp_path):
     write(nb, tmp_path / "src" / "week09" / "week09_exercises.ipynb")
     with pytest.raises(InstructorError, match="forbid must be a list of names"):
         read_forbidden(cfg, "week09", "week09_exercises")
+
+
+def _use(name: str) -> str:
+    """A line of student code that uses ``name`` (a function, class, module or tensor method)."""
+    if name.startswith("torch.Tensor."):
+        return f"_t = torch.zeros(3)\n_t.{name.rpartition('.')[2]}(0)\n"
+    module, _, attr = name.rpartition(".")
+    if name.startswith("course_utils.") and attr not in ("fit_temperature",) and "." not in name[13:]:
+        return f"import {name} as _m\n"
+    return f"import {module.split('.')[0] if not module.startswith('cal') else 'math'}\n{name}(None)\n"
+
+
+FORBIDDEN = [(week, gid, name) for week in weeks()
+             for gid, names in read_forbidden(load_config(ROOT), week, f"{week}_exercises").items() for name in names]
+
+
+@pytest.mark.parametrize("week, gid, name", FORBIDDEN, ids=[f"{w}-{g}-{n}" for w, g, n in FORBIDDEN])
+def test_every_forbidden_call_is_flagged_in_its_answer(contexts, week, gid, name, tmp_path):
+    """Each list is read from the solution's metadata: a hand-in that uses any name on it is flagged."""
+    nb = honest({gid: _use(name) + solved(week)[gid]}, week=week)
+    flags = flags_of(nb, contexts[week], tmp_path)
+    assert any(f.startswith(f"{gid}: uses") and "which this exercise forbids" in f for f in flags), (name, flags)
+
+
+# "write it with `torch.exp` (not `torch.sigmoid`)", "do not call `cal.fit_temperature`", "so do not call them"
+RULE = re.compile(r"(\(not `|[Dd]o not call|[Dd]on't call|[Dd]o not use|without calling)")
+
+
+@pytest.mark.parametrize("week", weeks())
+def test_every_rule_an_exercise_text_states_has_a_forbid_list(week):
+    """A text that forbids a tool names it in backticks, and the exercise (or, in the introduction, some
+    exercise of the set) lists each named call in its forbid metadata."""
+    src = nbformat.read(ROOT / "solutions" / week / f"{week}_exercises.ipynb", as_version=4)
+    forbidden = read_forbidden(load_config(ROOT), week, f"{week}_exercises")
+    every = {n for names in forbidden.values() for n in names}
+    current: list[str] = []  # the answer cells of the exercise whose text is being read
+    for i, c in enumerate(src.cells):
+        gid = c.metadata.get("nbgrader", {}).get("grade_id", "")
+        if c.cell_type == "markdown" and re.match(r"\s*#+ Exercise", c.source):
+            current = [g for g in forbidden if g.startswith(gid.split("_")[0] + "_")] if gid else []
+        if c.cell_type != "markdown":
+            continue
+        for sentence in re.split(r"(?<=[.;])\s", c.source):
+            if not RULE.search(sentence):
+                continue
+            rule = RULE.search(sentence)
+            # "... `torch.softmax` ... are what your answers are compared with, so do not call them": the names
+            # before the rule; otherwise ("(not `torch.sigmoid`)", "do not call `cal.fit_temperature`") those after
+            if not re.match(r"\s*(them|these)\b", sentence[rule.end():]):
+                sentence = sentence[rule.start():]
+            named = [n for n in re.findall(r"`([\w.]+)`", sentence)
+                     if "." in n and n.split(".")[0] in ("torch", "F", "cal", "course_utils", "np", "scipy")]
+            scope = {n for g in current for n in forbidden[g]} if current else every
+            assert scope, f"{week} cell {i} states a rule ({sentence.strip()[:80]!r}) but no exercise has a forbid list"
+            for n in named:
+                assert n in scope or any(f.startswith(n + ".") for f in scope), (
+                    f"{week} cell {i}: the text forbids {n!r}, but no forbid list holds it")
