@@ -51,9 +51,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import signal
+import sys
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,8 +85,37 @@ GRAD_ERROR_HINTS = {
 }
 
 
+_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the course_utils package
+_LIBRARIES = tuple({os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+
+
 class CheckFailed(AssertionError):
-    """Raised by a check: the message is meant for the student."""
+    """Raised by a check: the message is meant for the student.
+
+    In a notebook it shows as the message alone (IPython's ``_render_traceback_``), not as a traceback
+    through the course's own code; when the student's code raised, the lines of the student's code it
+    went through follow (``student_frames``).
+    """
+
+    student_frames: list[str] = []
+
+    def _render_traceback_(self) -> list[str]:
+        lines = [f"CheckFailed: {self}"]
+        if self.student_frames:
+            lines += ["Where your code raised it:", *self.student_frames]
+        return lines
+
+
+def _student_frames(tb, limit: int = 4) -> list[str]:
+    """The frames of a traceback that are the student's code (not the course's, not a library's), formatted
+    one line each: ``  line 3, in sigmoid: return 1 / (1 + torch.exp(-z))``; the innermost ``limit``."""
+    frames = []
+    for fs in traceback.extract_tb(tb):
+        path = os.path.abspath(fs.filename) if not fs.filename.startswith("<") else fs.filename
+        if path.startswith(_HERE) or path.startswith(_LIBRARIES) or "site-packages" in path:
+            continue
+        frames.append(f"  line {fs.lineno}, in {fs.name}: {(fs.line or '').strip()}")
+    return frames[-limit:]
 
 
 @dataclass
@@ -262,8 +294,10 @@ def call_student(fn: Callable, args: tuple = (), kwargs: dict | None = None, *, 
                           "elements is slow — use whole-tensor operations (and check the loop ends)") from None
     except Exception as exc:  # the student's error is the message
         hint = _error_hint(exc, case if isinstance(case, Case) else None, error_hints)
-        raise CheckFailed(f"{name} raised {type(exc).__name__}: {str(exc)[:500]}{on}"
-                          + (f"\n  Hint: {hint}" if hint else "")) from None
+        failed = CheckFailed(f"{name} raised {type(exc).__name__}: {str(exc)[:500]}{on}"
+                             + (f"\n  Hint: {hint}" if hint else ""))
+        failed.student_frames = _student_frames(exc.__traceback__)
+        raise failed from None
 
 
 def check_function(
