@@ -4,8 +4,8 @@ A role is a Jupyter configuration folder that is put first on ``JUPYTER_CONFIG_P
 
 * ``labconfig/page_config.json`` lists the front-end plugins JupyterLab must not load
   (``disabledExtensions``);
-* ``jupyter_server_config.json`` turns nbgrader's server extensions on or off
-  (``ServerApp.jpserver_extensions``), so a disabled panel has no API behind it either.
+* ``jupyter_server_config.json`` and ``jupyter_server_config.d/nbgrader.json`` turn nbgrader's server
+  extensions on or off (``ServerApp.jpserver_extensions``), so a disabled panel has no API behind it.
 
 Students get no nbgrader instructor tools (Create Assignment, Formgrader, the course list) and no
 news pop-up; they keep Validate and the Assignments list. Instructors get everything.
@@ -72,10 +72,15 @@ def write_role_config(role: str, folder: str | Path) -> Path:
     disabled = set(disabled_plugins(role))
     page = {"disabledExtensions": {p: p in disabled for p in (*INSTRUCTOR_PLUGINS, NEWS_PLUGIN)}}
     server = {"ServerApp": {"jpserver_extensions": server_extensions(role)}}
-    for path, data in ((labconfig / "page_config.json", page), (folder / "jupyter_server_config.json", server)):
+    # Both places a server reads extensions from: the config file (jupyter lab) and the config.d folder
+    # (merged by path, which is what a JupyterHub single-user server goes by).
+    config_d = folder / "jupyter_server_config.d"
+    config_d.mkdir(exist_ok=True)
+    for path, data in ((labconfig / "page_config.json", page), (folder / "jupyter_server_config.json", server),
+                       (config_d / "nbgrader.json", server)):
         path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
         path.chmod(0o644)
-    for d in (folder, labconfig):
+    for d in (folder, labconfig, config_d):
         d.chmod(0o755)
     return folder
 

@@ -84,6 +84,11 @@ def prepare_machine(settings: Settings) -> None:
     if not (settings.env / "bin" / "jupyterhub-singleuser").exists():
         raise HubConfigError(f"COURSE_HUB_ENV={settings.env} has no bin/jupyterhub-singleuser: build it with "
                              f"scripts/build_env.sh /usr/bin/python3.11 {settings.env} hub")
+    for folder in (settings.state, settings.exchange, settings.env):
+        for parent in folder.parents:
+            if parent.exists() and not parent.stat().st_mode & 0o001:
+                raise HubConfigError(f"{parent} (above {folder}) is closed to other users (mode "
+                                     f"{oct(parent.stat().st_mode & 0o777)}): students' servers could not reach {folder}")
     settings.state.mkdir(parents=True, exist_ok=True)
     settings.state.chmod(0o755)  # the role folders below are read by every user's server
     (settings.state / "roles").mkdir(exist_ok=True)

@@ -13,6 +13,8 @@ def test_student_folder_disables_instructor_plugins_and_server_extensions(tmp_pa
     page = json.loads((folder / "labconfig" / "page_config.json").read_text())["disabledExtensions"]
     server = json.loads((folder / "jupyter_server_config.json").read_text())["ServerApp"]["jpserver_extensions"]
     assert {k for k, v in page.items() if v} == {*jupyter_roles.INSTRUCTOR_PLUGINS, jupyter_roles.NEWS_PLUGIN}
+    config_d = json.loads((folder / "jupyter_server_config.d" / "nbgrader.json").read_text())
+    assert config_d["ServerApp"]["jpserver_extensions"] == server  # what a hub's single-user server goes by
     assert server == {"nbgrader.server_extensions.validate_assignment": True,
                       "nbgrader.server_extensions.assignment_list": True,
                       "nbgrader.server_extensions.formgrader": False,
