@@ -628,7 +628,8 @@ def biopsy_by_expected_costs(p_malignant, cost_fn, cost_fp):
     return p_malignant * cost_fn >= (1 - p_malignant) * cost_fp
 
 
-def ece_variant(*, float32_correct=False, float32=False, ceil=False, linspace=False, floor=False, reference=False):
+def ece_variant(*, float32_correct=False, float32=False, ceil=False, linspace=False, floor=False, reference=False,
+                linspace32=False):
     """An ECE written another way: float32 parts (the week's first solution had them), ceil- or floor-based
     bin indices, linspace edges, or the course's own function."""
     def expected_calibration_error(probs, targets, n_bins=15):
@@ -643,6 +644,7 @@ def ece_variant(*, float32_correct=False, float32=False, ceil=False, linspace=Fa
             bin_of = torch.floor(confidence * n_bins).long().clamp(max=n_bins - 1)
         else:
             edges = (torch.linspace(0, 1, n_bins + 1, dtype=confidence.dtype) if linspace
+                     else torch.linspace(0, 1, n_bins + 1).double() if linspace32  # 0.9 stored as 0.8999999762
                      else torch.arange(n_bins + 1, dtype=torch.float64) / n_bins)
             bin_of = torch.bucketize(confidence.to(edges.dtype), edges[1:-1])
         ece = 0.0
@@ -670,9 +672,10 @@ def fit_temperature_lbfgs(logits, targets):
     return math.exp(log_t.item())
 
 
-def fit_temperature_grid(n=1000, lo=0.05, hi=20.0, float32=False):
+def fit_temperature_grid(n=1000, lo=0.05, hi=20.0, float32=False, linear=False):
     def fit_temperature(logits, targets):
-        grid = torch.exp(torch.linspace(math.log(lo), math.log(hi), n, dtype=torch.float64))
+        grid = (torch.linspace(lo, hi, n, dtype=torch.float64) if linear  # evenly in T: coarse at small T
+                else torch.exp(torch.linspace(math.log(lo), math.log(hi), n, dtype=torch.float64)))
         z = logits.float() if float32 else logits.double()
         nll = torch.stack([nn.functional.cross_entropy(z / t, targets) for t in grid])
         return float(grid[nll.argmin()])
@@ -746,6 +749,7 @@ WEEK07 = {
         "everything in float32": ece_variant(float32=True),
         "ceil-based bin index": ece_variant(ceil=True),
         "linspace edges": ece_variant(linspace=True),
+        "float32 linspace edges, exact confidences in float64": ece_variant(linspace32=True),
         "floor-based bins [lo, hi)": ece_variant(floor=True),
         "cal.expected_calibration_error": ece_variant(reference=True),
     }),
@@ -757,6 +761,7 @@ WEEK07 = {
         "golden section (cal.fit_temperature)": another(lambda logits, targets: cal.fit_temperature(logits, targets)),
         "a grid in float32": fit_temperature_grid(float32=True),
         "a grid that stops at T = 2": fit_temperature_grid(hi=2.0),
+        "a grid spread evenly in T, not in log T": fit_temperature_grid(linear=True),
     }),
     "ex6_report_test": ("calibration_report", {
         "None": returns(lambda r: None),

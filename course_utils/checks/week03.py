@@ -172,7 +172,7 @@ def diagnose_bce_with_logits(got, case: Case, expected) -> str | None:
         return "you returned one loss per sample; average them into one number (.mean())"
     if not torch.isfinite(g).all():
         return ("sigmoid(x) rounds to exactly 0 or 1 for large |x|, and log(0) = -inf (or exp(1000) = inf): "
-                "use the stable form max(x, 0) - x*y + log1p(exp(-|x|))")
+                "use the stable form logits.clamp(min=0) - logits * target + torch.log1p(torch.exp(-logits.abs()))")
     per = torch.clamp(x, min=0) - x * y + torch.log1p(torch.exp(-x.abs()))
     capped = _F.binary_cross_entropy(torch.sigmoid(case.args[0]), case.args[1]).double()
     if x.numel() > 1 and close(g, per.sum()):
@@ -184,19 +184,29 @@ def diagnose_bce_with_logits(got, case: Case, expected) -> str | None:
     if close(g, (torch.clamp(x, min=0) - x * y + torch.log1p(torch.exp(-x))).mean()):
         return "the last term needs the absolute value: log1p(exp(-|x|)), i.e. torch.log1p(torch.exp(-x.abs()))"
     if close(g, (-x * y + torch.log1p(torch.exp(-x.abs()))).mean()):
-        return "you left out the first term, max(x, 0) (torch.clamp(x, min=0))"
+        return "you left out the first term, max(x, 0), i.e. logits.clamp(min=0)"
     if close(g, _F.binary_cross_entropy_with_logits(torch.sigmoid(x), y)):
         return "you applied sigmoid to the logits before a loss that applies sigmoid itself (a double sigmoid)"
     if close(g, capped) and not close(capped, expected):
         return ("your loss is capped (log clamped at -100, or sigmoid rounded): that is BCE on probabilities; "
-                "work with the logits: max(x, 0) - x*y + log1p(exp(-|x|))")
+                "work with the logits: logits.clamp(min=0) - logits * target + torch.log1p(torch.exp(-logits.abs()))")
     return None
+
+
+#: max(x, 0) typed as Python's max or as torch.maximum: the raw errors, and what to write instead.
+MAX_HINTS = {
+    "Boolean value of Tensor with more than one value is ambiguous": (
+        "Python's max(x, 0) compares the whole tensor with 0 at once; take the maximum entry by entry with "
+        "logits.clamp(min=0)"),
+    "must be Tensor, not int": ("torch.maximum needs two tensors, not a tensor and the number 0; for max(x, 0) "
+                                "entry by entry write logits.clamp(min=0)"),
+}
 
 
 def check_bce_with_logits(fn: Callable) -> None:
     """Week 03: check ``fn(logits, target)``: logits (N,), 0/1 targets (N,) → mean BCE, finite for any logit."""
     check_function(fn, _F.binary_cross_entropy_with_logits, _bce_cases(), diagnose=diagnose_bce_with_logits,
-                   rule=BCE_WITH_LOGITS)
+                   rule=BCE_WITH_LOGITS, error_hints=MAX_HINTS)
 
 
 def _ce_grad_ref(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -230,12 +230,14 @@ def check_cost_threshold(threshold_fn, decide_fn) -> None:
 
 # --------------------------------------------------------------------------- exercise 4: ECE
 def _ece_variant(probs, targets, n_bins, *, true_class=False, unweighted=False, left_closed=False,
-                 drop_one=False, signed=False, worst=False) -> float:
+                 drop_one=False, signed=False, worst=False, float32_edges=False) -> float:
     """ECE computed with one of the usual mistakes switched on (for the hints); all off = the right answer."""
     conf = (_true_class_prob(probs, targets) if true_class else probs.max(dim=1).values).double()
     correct = (probs.argmax(dim=1) == targets).double()
     if left_closed:  # [lo, hi) bins, as floor(conf * M)
         index = torch.floor(conf * n_bins).long()
+    elif float32_edges:  # torch.linspace(0, 1, M + 1) in float32: 0.9 is stored as 0.8999999762
+        index = torch.bucketize(conf, torch.linspace(0, 1, n_bins + 1)[1:-1].double(), right=False)
     else:
         index = torch.bucketize(conf, (torch.arange(n_bins + 1, dtype=torch.float64) / n_bins)[1:-1], right=False)
     keep = index < n_bins
@@ -272,6 +274,9 @@ def diagnose_ece(got, case: Case, expected) -> str | None:
         ({"true_class": True}, _TRUE_CLASS),
         ({"unweighted": True}, "you averaged the bins' gaps equally; weight each bin by its share of the samples, "
                                "count / N (a bin with 2 samples must count less than one with 200)"),
+        ({"float32_edges": True}, "a confidence exactly on an edge landed in the bin above it: float32 edges "
+                                  "(torch.linspace(0, 1, n_bins + 1)) store 0.9 as 0.8999999762. Build them as "
+                                  "torch.arange(n_bins + 1, dtype=torch.float64) / n_bins"),
         ({"left_closed": True}, "a confidence exactly on a bin edge, e.g. 0.5 with 4 bins, belongs to the bin "
                                 "below it: the bins are (lo, hi], so 0.5 is in (0.25, 0.5]"),
         ({"left_closed": True, "drop_one": True}, "a confidence of exactly 1.0 fell out of your bins: it belongs "
@@ -309,6 +314,11 @@ def check_ece(fn) -> None:
         Case("a confidence exactly on a bin edge, 0.5 and 0.75 (n_bins=4)",
              (_probs([[0.5, 0.5], [0.75, 0.25], [0.25, 0.75], [0.6, 0.4], [0.3, 0.7]]), torch.tensor([0, 1, 1, 0, 0]), 4)),
         Case("empty bins (n_bins=10)", (_probs([[0.95, 0.05], [0.55, 0.45], [0.05, 0.95]]), torch.tensor([0, 1, 1]), 10)),
+        Case("confidences of exactly 0.9 and 0.7, on edges of 10 bins (n_bins=10)",
+             (_probs([[0.9, 0.1], [0.9, 0.1], [0.85, 0.15], [0.7, 0.3], [0.75, 0.25]]), torch.tensor([0, 0, 1, 0, 1]),
+              10)),
+        Case("confidences of exactly 0.95, on an edge of 20 bins (n_bins=20)",
+             (_probs([[0.95, 0.05], [0.95, 0.05], [0.92, 0.08], [0.6, 0.4]]), torch.tensor([0, 1, 0, 0]), 20)),
         Case("default n_bins=15, 60 random samples", (rand, rand_y)),
     ]
     check_function(fn, _ece_ref, cases, diagnose=diagnose_ece, rule=ECE,
@@ -339,6 +349,9 @@ def diagnose_temperature(got, case: Case, expected) -> str | None:
         return "that looks like the smallest NLL; return the T at which it is reached"
     if close(g, 1.0, rtol=1e-6, atol=1e-6):
         return "T = 1 changes nothing; minimise the NLL of logits / T over T"
+    if expected < 0.5 and abs(g - expected) < 0.15 * expected:  # small T*, where a grid even in T is coarse
+        return ("close, but not within 1 %: a grid spread evenly in T is coarse where T is small (0.05, 0.07, ...); "
+                "spread it evenly in log T instead, e.g. torch.logspace(math.log10(0.05), math.log10(20), 1000)")
     return ("the NLL of logits / T is smaller at another T; if you search a grid, make it cover 0.05 to 20 finely "
             "(or use an optimiser on log T), and make sure you minimise the cross-entropy, not maximise it")
 
@@ -350,6 +363,8 @@ def check_fit_temperature(fn) -> None:
         Case("logits half as large as they should be (under-confident)", _overconfident(0.5, seed=2)),
         Case("already calibrated logits", _overconfident(1.0, seed=3)),
         Case("ten classes, 1000 samples, logits 1.7 times too large", _overconfident(1.7, n=1000, c=10, seed=4)),
+        Case("logits 16 times too small (the best T is about 0.06: a grid must be fine there too)",
+             _overconfident(0.06, seed=11)),
         Case("float32 logits, 2 times too large", tuple(a.float() if a.is_floating_point() else a
                                                         for a in _overconfident(2.0, seed=8))),
     ]

@@ -156,8 +156,18 @@ def test_check_bce_with_logits_passes_a_right_answer(capsys):
     assert capsys.readouterr().out.startswith("✔ bce_with_logits: all 5 cases")
 
 
+def bce_python_max(x, y):
+    return (max(x, 0) - x * y + torch.log1p(torch.exp(-x.abs()))).mean()
+
+
+def bce_torch_maximum(x, y):
+    return (torch.maximum(x, 0) - x * y + torch.log1p(torch.exp(-x.abs()))).mean()
+
+
 @pytest.mark.parametrize("fn,hint", [
-    (bce_naive, r"max\(x, 0\) - x\*y \+ log1p"),
+    (bce_naive, r"logits.clamp\(min=0\) - logits \* target \+ torch.log1p"),
+    (bce_python_max, r"Python's max\(x, 0\) compares the whole tensor .* logits.clamp\(min=0\)"),
+    (bce_torch_maximum, r"torch.maximum needs two tensors.*logits.clamp\(min=0\)"),
     (bce_probability_route, "capped"),
     (bce_swapped, "swapped y and 1 - y"),
     (bce_double_sigmoid, "double sigmoid"),

@@ -1,6 +1,7 @@
 """Do the week-07 checks pass right answers and name the likely mistake in wrong ones?"""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -176,7 +177,21 @@ def _mce(p, y, n_bins=15):
     return cal.maximum_calibration_error(p, y, n_bins)
 
 
+def _ece_linspace_edges(p, y, n_bins=15):
+    """Edges from torch.linspace in float32: 0.9 of 10 bins is stored as 0.8999999762."""
+    conf, pred = p.max(dim=1)
+    correct = (pred == y).double()
+    edges = torch.linspace(0, 1, n_bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            ece += m.double().mean().item() * abs(correct[m].mean().item() - conf[m].double().mean().item())
+    return ece
+
+
 @pytest.mark.parametrize("wrong, hint", [
+    (_ece_linspace_edges, "float32 edges"),
     (_ece_true_class, "probability of the true class"),
     (_ece_unweighted, "weight each bin by its share"),
     (lambda p, y, n_bins=15: _ece_floor(p, y, n_bins, drop_one=True), "exactly 1.0 fell out of your bins"),
@@ -192,7 +207,7 @@ def _mce(p, y, n_bins=15):
 def test_check_ece(wrong, hint, capsys):
     checks.check_ece(_ece)
     checks.check_ece(lambda p, y, n_bins=15: cal.expected_calibration_error(p, y, n_bins))
-    assert "expected_calibration_error: all 7 cases" in capsys.readouterr().out
+    assert "expected_calibration_error: all 9 cases" in capsys.readouterr().out
     with pytest.raises(CheckFailed, match=hint):
         checks.check_ece(wrong)
 
@@ -205,10 +220,23 @@ def _fit_grid(z, y):
     return float(grid[nll.argmin()])
 
 
+def _fit_linear_grid(z, y):
+    # 1000 temperatures spread evenly in T: steps of 0.02, too coarse for a best T of about 0.06
+    grid = torch.linspace(0.05, 20, 1000, dtype=torch.float64)
+    return float(grid[torch.stack([F.cross_entropy(z.double() / t, y) for t in grid]).argmin()])
+
+
 def test_check_fit_temperature_passes_right_answers(capsys):
     checks.check_fit_temperature(_fit_grid)  # a grid search is good enough
     checks.check_fit_temperature(lambda z, y: np.float64(cal.fit_temperature(z, y)))  # a float subclass
-    assert "fit_temperature: all 5 cases" in capsys.readouterr().out
+    assert "fit_temperature: all 6 cases" in capsys.readouterr().out
+
+
+def _search_up_to_2(z, y):
+    # a student's search that stops at T = 2 and says nothing (cal.fit_temperature would warn at its bound)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cal.BoundaryTemperatureWarning)
+        return cal.fit_temperature(z, y, bounds=(0.05, 2.0))
 
 
 @pytest.mark.parametrize("wrong, hint", [
@@ -216,7 +244,8 @@ def test_check_fit_temperature_passes_right_answers(capsys):
     (lambda z, y: -cal.fit_temperature(z, y), "T must be positive"),
     (lambda z, y: cal.nll_at_temperature(z, y, cal.fit_temperature(z, y)), "smallest NLL"),
     (lambda z, y: 1.0, "T = 1 changes nothing"),
-    (lambda z, y: cal.fit_temperature(z, y, bounds=(0.05, 2.0)), "cover 0.05 to 20"),
+    (lambda z, y: _search_up_to_2(z, y), "cover 0.05 to 20"),
+    (_fit_linear_grid, "spread it evenly in log T"),
     (lambda z, y: float("nan"), "infinite or NaN"),
     (lambda z, y: "2.0", "not its text"),
     (lambda z, y: torch.tensor(cal.fit_temperature(z, y)), "plain Python float"),

@@ -56,11 +56,17 @@ def test_honest_work_gets_its_points(graded, student):
 
 @pytest.mark.parametrize("student", ["not_json", "truncated", "dangling_link", "other_assignment", "tests_deleted",
                                      "loop_top_level", "loop_in_function", "kernel_crash", "memory_bomb",
-                                     "cheat_checks", "cheat_assert", "cheat_disk"])
+                                     "cheat_checks", "cheat_assert"])
 def test_broken_or_hostile_work_gets_zero_or_partial(graded, student):
     row = graded["rows"][student]
     assert float(row["score"]) == graded["expected"][student], row
     assert float(row["score"]) < 10
+
+
+def test_code_run_from_a_string_is_held_for_review(graded):
+    """cheat_disk exec()s what it finds: what that code did cannot be read, so there is no score until a person looks."""
+    row = graded["rows"]["cheat_disk"]
+    assert row["status"] == "held" and row["score"] == "" and "runs code from a string (exec)" in row["held"], row
 
 
 @pytest.mark.parametrize("student", ["not_json", "truncated", "other_assignment", "tests_deleted", "stripped_metadata",
@@ -117,8 +123,3 @@ def test_regrading_one_student_changes_only_that_row(graded, tmp_path):
     assert {s: r["score"] for s, r in rows.items() if s != "honest_partial"} == {
         s: r["score"] for s, r in graded["rows"].items() if s != "honest_partial"}
     assert rows["kernel_crash"]["problems"] == graded["rows"]["kernel_crash"]["problems"]
-
-
-def test_batch_time_within_budget(graded):
-    print(f"\nhostile batch: {len(graded['expected'])} submissions graded in {graded['seconds']:.1f} s")
-    assert graded["seconds"] < 420  # ~100 s of CPU time; CI machines are often shared

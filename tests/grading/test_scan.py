@@ -219,3 +219,24 @@ def test_every_rule_an_exercise_text_states_has_a_forbid_list(week):
             for n in named:
                 assert n in scope or any(f.startswith(n + ".") for f in scope), (
                     f"{week} cell {i}: the text forbids {n!r}, but no forbid list holds it")
+
+
+@pytest.mark.parametrize("source", [
+    "import ctypes\n", "import gc\ngc.get_objects()\n", "import inspect\n", "f = lambda: 0\nf.__closure__\n",
+    "f = lambda: 0\nf.__globals__\n", "exec('x = 1')\n", "getattr(torch, 'all' + 'close')\n",
+    "import operator\noperator.attrgetter('__clo' + 'sure__')\n", "import course_utils.grading.kernel\n",
+    "import ipykernel\n", "import sys\nsys._getframe()\n",
+])
+def test_code_that_can_reach_past_the_checks_holds_the_submission(contexts, source):
+    """Such code can read the grader's state in the kernel: its flag holds the submission (scan.UNVERIFIABLE)."""
+    from course_utils.grading.scan import unverifiable
+
+    flags = scan_notebook(with_cells(honest(), source), contexts["week01"])
+    assert any(unverifiable(f) for f in flags), [str(f) for f in flags]
+
+
+@pytest.mark.parametrize("week", weeks())
+def test_no_honest_solution_is_held(contexts, week):
+    from course_utils.grading.scan import unverifiable
+
+    assert not [f for f in scan_notebook(honest(week=week), contexts[week]) if unverifiable(f)]
