@@ -39,6 +39,7 @@ class Settings:
     auth: str
     cull_after: int
     extra_config: Path | None
+    threads: int = 1
 
     @classmethod
     def from_environ(cls, environ) -> Settings:
@@ -46,8 +47,12 @@ class Settings:
         try:
             port = int(get("COURSE_HUB_PORT", "8000"))
             cull_after = int(get("COURSE_HUB_CULL_AFTER", "3600"))
+            threads = int(get("COURSE_HUB_THREADS", "1"))
         except ValueError as exc:
-            raise HubConfigError(f"COURSE_HUB_PORT and COURSE_HUB_CULL_AFTER must be whole numbers ({exc})") from None
+            raise HubConfigError("COURSE_HUB_PORT, COURSE_HUB_CULL_AFTER and COURSE_HUB_THREADS must be whole "
+                                 f"numbers ({exc})") from None
+        if threads < 1:
+            raise HubConfigError(f"COURSE_HUB_THREADS must be at least 1, got {threads}")
         auth = get("COURSE_HUB_AUTH", "native")
         if auth not in AUTHENTICATORS:
             raise HubConfigError(f"COURSE_HUB_AUTH must be one of {AUTHENTICATORS}, got {auth!r}")
@@ -66,7 +71,7 @@ class Settings:
                    instructors=get("COURSE_HUB_INSTRUCTORS", "instructors"),
                    admins=tuple(a for a in get("COURSE_HUB_ADMINS", "").split(",") if a),
                    ip=get("COURSE_HUB_IP", ""), port=port, auth=auth, cull_after=cull_after,
-                   extra_config=Path(extra) if extra else None)
+                   extra_config=Path(extra) if extra else None, threads=threads)
 
 
 def proxy_command(hub_dir: Path) -> str:
@@ -177,10 +182,13 @@ def is_instructor(name: str, group: str) -> bool:
 
 
 def user_environment(settings: Settings) -> dict[str, str]:
-    """What every user's server gets: the course environment first on PATH, no user site-packages."""
+    """What every user's server gets: the course environment first on PATH, no user site-packages, and
+    one compute thread per kernel (many students share the cores: more threads each only contend)."""
     return {
         "PATH": f"{settings.env / 'bin'}:/usr/local/bin:/usr/bin:/bin",
         "PYTHONNOUSERSITE": "1",
+        "OMP_NUM_THREADS": str(settings.threads),
+        "MKL_NUM_THREADS": str(settings.threads),
         "COURSE_HUB_COURSE_ID": settings.course_id,
     }
 

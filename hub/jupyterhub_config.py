@@ -25,6 +25,7 @@
 #   COURSE_HUB_LTI_ISSUER, COURSE_HUB_LTI_CLIENT_ID, COURSE_HUB_LTI_AUTHORIZE_URL, COURSE_HUB_LTI_JWKS_URL
 #                           the LMS's LTI 1.3 platform settings (lti13 only; all required)
 #   COURSE_HUB_CULL_AFTER   seconds of inactivity before the culler stops a server (default 3600)
+#   COURSE_HUB_THREADS      compute threads per kernel (default 1: students share the cores)
 #   COURSE_HUB_EXTRA_CONFIG a further config file loaded last (site settings; the tests' API service)
 # ruff: noqa: F821  (`c` and `load_subconfig` are provided by JupyterHub's config loader)
 

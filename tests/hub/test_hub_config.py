@@ -10,7 +10,10 @@
 from __future__ import annotations
 
 import ast
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +27,15 @@ import course_hub  # noqa: E402
 LTI = {"COURSE_HUB_LTI_ISSUER": "https://lms.example.org", "COURSE_HUB_LTI_CLIENT_ID": "abc",
        "COURSE_HUB_LTI_AUTHORIZE_URL": "https://lms.example.org/auth",
        "COURSE_HUB_LTI_JWKS_URL": "https://lms.example.org/jwks"}
+
+
+@pytest.fixture
+def open_tmp():
+    """A temporary folder other users can reach (pytest's own tmp_path sits under a 0700 folder)."""
+    path = Path(tempfile.mkdtemp(prefix="course-hub-config-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def load(monkeypatch, tmp_path, auth: str, extra: str = ""):
@@ -47,7 +59,8 @@ def load(monkeypatch, tmp_path, auth: str, extra: str = ""):
 
 
 @pytest.mark.parametrize("auth", ["native", "lti13", "dummy"])
-def test_config_loads_and_every_option_is_a_real_trait(monkeypatch, tmp_path, auth):
+def test_config_loads_and_every_option_is_a_real_trait(monkeypatch, open_tmp, auth):
+    tmp_path = open_tmp
     config = load(monkeypatch, tmp_path, auth)
     assert config_check.problems(config) == []
     assert config.JupyterHub.spawner_class == "jupyterhub.spawner.LocalProcessSpawner"
@@ -57,8 +70,8 @@ def test_config_loads_and_every_option_is_a_real_trait(monkeypatch, tmp_path, au
         assert "c.Exchange.root" in (tmp_path / "state" / "roles" / role / "nbgrader_config.py").read_text()
 
 
-def test_unknown_options_and_wrong_types_are_caught(monkeypatch, tmp_path):
-    config = load(monkeypatch, tmp_path, "native",
+def test_unknown_options_and_wrong_types_are_caught(monkeypatch, open_tmp):
+    config = load(monkeypatch, open_tmp, "native",
                   extra="c.JupyterHub.no_such_option = 1\nc.Spawner.http_timeout = 'soon'\nc.NoSuchSpawner.x = 1\n")
     found = config_check.problems(config)
     assert any("JupyterHub.no_such_option: no such option" in p for p in found), found
@@ -66,6 +79,18 @@ def test_unknown_options_and_wrong_types_are_caught(monkeypatch, tmp_path):
     assert any(p.startswith("NoSuchSpawner:") for p in found), found
     with pytest.raises(TypeError, match="config must be"):
         config_check.problems(["JupyterHub"])
+
+
+def test_folders_students_cannot_reach_are_refused(monkeypatch, tmp_path):
+    with pytest.raises(course_hub.HubConfigError, match="closed to other users"):
+        load(monkeypatch, tmp_path / "hidden", "native")
+
+
+def test_kernels_get_one_thread_unless_told(monkeypatch, open_tmp):
+    config = load(monkeypatch, open_tmp, "native")
+    assert config.Spawner.environment["OMP_NUM_THREADS"] == "1"
+    with pytest.raises(course_hub.HubConfigError, match="COURSE_HUB_THREADS"):
+        course_hub.Settings.from_environ({"COURSE_HUB_THREADS": "0"})
 
 
 class Anything(dict):
