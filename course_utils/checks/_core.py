@@ -51,12 +51,9 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import signal
-import sys
 import threading
 import time
-import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +61,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+
+from ._failed import HINT_MIME, CheckFailed, _student_frames  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
     from ._rules import Rule
@@ -83,39 +82,6 @@ GRAD_ERROR_HINTS = {
     "numpy() on Tensor that requires grad": DETACHED_HINT,
     "does not require grad and does not have a grad_fn": DETACHED_HINT,
 }
-
-
-_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the course_utils package
-_LIBRARIES = tuple({os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
-
-
-class CheckFailed(AssertionError):
-    """Raised by a check: the message is meant for the student.
-
-    In a notebook it shows as the message alone (IPython's ``_render_traceback_``), not as a traceback
-    through the course's own code; when the student's code raised, the lines of the student's code it
-    went through follow (``student_frames``).
-    """
-
-    student_frames: list[str] = []
-
-    def _render_traceback_(self) -> list[str]:
-        lines = [f"CheckFailed: {self}"]
-        if self.student_frames:
-            lines += ["Where your code raised it:", *self.student_frames]
-        return lines
-
-
-def _student_frames(tb, limit: int = 4) -> list[str]:
-    """The frames of a traceback that are the student's code (not the course's, not a library's), formatted
-    one line each: ``  line 3, in sigmoid: return 1 / (1 + torch.exp(-z))``; the innermost ``limit``."""
-    frames = []
-    for fs in traceback.extract_tb(tb):
-        path = os.path.abspath(fs.filename) if not fs.filename.startswith("<") else fs.filename
-        if path.startswith(_HERE) or path.startswith(_LIBRARIES) or "site-packages" in path:
-            continue
-        frames.append(f"  line {fs.lineno}, in {fs.name}: {(fs.line or '').strip()}")
-    return frames[-limit:]
 
 
 @dataclass

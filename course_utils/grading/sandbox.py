@@ -161,7 +161,7 @@ class Sandbox:
             PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYDEVD_DISABLE_FILE_VALIDATION="1",
             COURSE_DEVICE="cpu", CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="agg",
             COURSE_GRADER_MEMORY_MB=str(self.memory_mb), COURSE_GRADER_FILE_MB=str(FILE_MB),
-            COURSE_GRADER_PREIMPORT=self.preimport,
+            COURSE_GRADER_PREIMPORT=self.preimport, COURSE_GRADER_HINTS="1",
         )
         if self.as_root:
             env.update(COURSE_GRADER_UID=str(UID_BASE + slot), COURSE_GRADER_NPROC=str(NPROC))
