@@ -18,6 +18,7 @@ Everything is computed in float64 on the CPU and returned as tensors or plain fl
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,10 @@ import torch.nn.functional as F
 STRATEGIES = ("uniform", "quantile")
 #: Where fit_temperature looks for T: a bracket wide enough for any network met in this course.
 T_BOUNDS = (0.05, 20.0)
+
+
+class BoundaryTemperatureWarning(UserWarning):
+    """fit_temperature ended at a bound of its search: the NLL has no minimum inside it."""
 
 
 # --------------------------------------------------------------------------- validation
@@ -267,8 +272,9 @@ def fit_temperature(logits, targets, *, bounds: tuple[float, float] = T_BOUNDS, 
     ``logits`` (N, C) with class indices, or one logit (N,) with 0/1 targets. The NLL is a convex
     function of 1/T, so any minimum is the only one; a bounded golden-section search on log T inside
     ``bounds`` finds it. It exists when the data hold at least one mistake: with none, the NLL keeps
-    falling as T → 0 and the search ends at the lower bound. Fit on *validation* data, never on the
-    test set you report.
+    falling as T → 0 and the search ends at the lower bound. A result at either bound is no minimum,
+    so it comes with a warning (``BoundaryTemperatureWarning``). Fit on *validation* data, never on
+    the test set you report.
     """
     z, y = _require_logits_targets(logits, targets)
     lo, hi = bounds
@@ -294,7 +300,14 @@ def fit_temperature(logits, targets, *, bounds: tuple[float, float] = T_BOUNDS, 
             a, c, fc = c, d, fd
             d = a + ratio * (b - a)
             fd = nll(d)
-    return math.exp((a + b) / 2)
+    log_t = (a + b) / 2
+    for bound, log_bound in ((lo, math.log(lo)), (hi, math.log(hi))):
+        if abs(log_t - log_bound) < 10 * tol:
+            warnings.warn(f"fit_temperature stopped at the search bound T = {bound:g}: the NLL has no minimum "
+                          f"inside {bounds!r} (with T at the lower bound, the data may hold no mistake at all); "
+                          "the T returned is the bound, not a fitted value", BoundaryTemperatureWarning,
+                          stacklevel=2)
+    return math.exp(log_t)
 
 
 def fit_platt(logits, targets, *, smooth: bool = False, steps: int = 100) -> tuple[float, float]:
@@ -309,11 +322,14 @@ def fit_platt(logits, targets, *, smooth: bool = False, steps: int = 100) -> tup
     if z.dim() != 1:
         raise ValueError(f"fit_platt takes one logit per sample, logits of shape (N,), got {tuple(z.shape)}")
     pos, neg = z[y == 1], z[y == 0]
-    separated = len(pos) == 0 or len(neg) == 0 or pos.min() > neg.max() or pos.max() < neg.min()
-    if separated and not smooth:
-        raise ValueError("the logit separates the held-out 0/1 targets perfectly (or only one class is present), "
-                         "so the Platt fit has no finite optimum; use more validation data, or "
-                         "fit_platt(..., smooth=True)")
+    # Separated, or quasi-separated (the classes touch only at one logit value, pos.min() == neg.max()):
+    # in both cases a → ±∞ keeps lowering the NLL. A constant logit is neither: it carries no information.
+    one_class = len(pos) == 0 or len(neg) == 0
+    apart = not one_class and bool(pos.min() >= neg.max() or pos.max() <= neg.min()) and bool(z.max() > z.min())
+    if (one_class or apart) and not smooth:
+        raise ValueError("the logit separates the held-out 0/1 targets perfectly, or with ties only where the "
+                         "classes meet (or only one class is present), so the Platt fit has no finite optimum; "
+                         "use more validation data, or fit_platt(..., smooth=True)")
     if smooth:
         n_pos, n_neg = float(y.sum()), float((1 - y).sum())
         y = torch.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))

@@ -65,7 +65,7 @@ def paired_test(a, b, test: str = "t") -> tuple[float, float]:
 
 
 class Decisions(NamedTuple):
-    """Counts of the yes/no decisions ``score > threshold`` against 0/1 targets (week 06)."""
+    """Counts of the yes/no decisions ``score >= threshold`` against 0/1 targets (week 06)."""
 
     tp: int  # positives flagged (found)
     fp: int  # negatives flagged (false alarms)
@@ -84,7 +84,11 @@ class Decisions(NamedTuple):
 
 
 def decisions(scores, targets, threshold: float = 0.5) -> Decisions:
-    """Decide ``scores > threshold`` for scores (N,) (probabilities or logits) and count against 0/1 targets (N,)."""
+    """Decide ``scores >= threshold`` for scores (N,) (probabilities or logits) and count against 0/1 targets (N,).
+
+    A score exactly at the threshold counts as "yes", the same rule as ``calibration.expected_cost``: there
+    both choices cost the same, so acting is as good as not.
+    """
     s = np.asarray(scores.detach().cpu() if isinstance(scores, torch.Tensor) else scores, dtype=float)
     y = np.asarray(targets.detach().cpu() if isinstance(targets, torch.Tensor) else targets, dtype=float)
     if s.ndim != 1 or s.shape != y.shape or len(s) == 0:
@@ -95,7 +99,7 @@ def decisions(scores, targets, threshold: float = 0.5) -> Decisions:
         raise ValueError("scores must be finite (no NaN or inf)")
     if not (isinstance(threshold, (int, float)) and math.isfinite(threshold)) or isinstance(threshold, bool):
         raise ValueError(f"threshold must be a finite number, got {threshold!r}")
-    flag, pos = s > threshold, y == 1
+    flag, pos = s >= threshold, y == 1
     return Decisions(tp=int((flag & pos).sum()), fp=int((flag & ~pos).sum()), fn=int((~flag & pos).sum()),
                      tn=int((~flag & ~pos).sum()))
 

@@ -60,8 +60,8 @@ def accuracy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if target.dim() == 2:  # one-hot or probabilities
             target = target.argmax(dim=1)
         return (pred == target).float().mean()
-    # One logit per sample: positive class when the logit is > 0 (probability > 0.5).
-    return ((output.reshape(-1) > 0).float() == target.reshape(-1).float()).float().mean()
+    # One logit per sample: positive class when the logit is >= 0 (probability >= 0.5), the course's one rule.
+    return ((output.reshape(-1) >= 0).float() == target.reshape(-1).float()).float().mean()
 
 
 def mae(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

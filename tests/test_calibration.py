@@ -1,6 +1,7 @@
 """Are the week-07 calibration helpers right (torch and scikit-learn as oracles), and do they refuse bad input?"""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -247,8 +248,26 @@ def test_fit_temperature_one_logit_and_separable_data():
     y = torch.bernoulli(torch.sigmoid(z / 4), generator=g)  # the logits are 4 times too large
     assert cal.fit_temperature(z, y) == pytest.approx(4.0, rel=0.1)
     separable = torch.tensor([-3.0, -1.0, 2.0, 5.0])
-    T = cal.fit_temperature(separable, torch.tensor([0.0, 0.0, 1.0, 1.0]), bounds=(0.1, 10.0))
+    with pytest.warns(cal.BoundaryTemperatureWarning, match="search bound T = 0.1"):
+        T = cal.fit_temperature(separable, torch.tensor([0.0, 0.0, 1.0, 1.0]), bounds=(0.1, 10.0))
     assert T == pytest.approx(0.1, rel=1e-3)  # no finite minimum: the search stops at the lower bound
+
+
+def test_fit_temperature_warns_at_either_bound_and_not_inside():
+    """Does a T at a search bound come with a warning, and a T inside the bounds without one?"""
+    g = torch.Generator().manual_seed(0)
+    p = torch.softmax(torch.randn(2000, 5, generator=g, dtype=torch.float64), dim=1)
+    y = torch.multinomial(p, 1, generator=g).squeeze(1)
+    z = 8 * torch.log(p)  # logits 8 times too large: the best T is about 8
+    with pytest.warns(cal.BoundaryTemperatureWarning, match="search bound T = 2"):
+        assert cal.fit_temperature(z, y, bounds=(0.05, 2.0)) == pytest.approx(2.0, rel=1e-4)
+    with pytest.warns(cal.BoundaryTemperatureWarning, match="search bound T = 20"):
+        assert cal.fit_temperature(10 * z, y) == pytest.approx(20.0, rel=1e-4)  # the best T is about 80
+    with pytest.warns(cal.BoundaryTemperatureWarning, match="search bound T = 0.05"):
+        assert cal.fit_temperature(z / 1000, y) == pytest.approx(0.05, rel=1e-4)  # the best T is about 0.008
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        assert cal.fit_temperature(z, y) == pytest.approx(8.0, rel=0.1)
 
 
 def test_fit_platt_matches_sklearn_logistic_regression():
@@ -268,6 +287,8 @@ def test_fit_platt_on_separated_data_says_so_or_smooths():
     z, y = torch.tensor([-2.0, -1.0, 1.0, 3.0]), torch.tensor([0.0, 0.0, 1.0, 1.0])
     with pytest.raises(ValueError, match="separates the held-out 0/1 targets perfectly"):
         cal.fit_platt(z, y)
+    with pytest.raises(ValueError, match="separates the held-out 0/1 targets perfectly"):
+        cal.fit_platt(-z, y)  # separated the other way round
     a, b = cal.fit_platt(z, y, smooth=True)
     assert math.isfinite(a) and a > 0
     with pytest.raises(ValueError, match="one logit per sample"):
@@ -374,3 +395,37 @@ def test_other_bad_arguments_name_themselves():
         cal.fit_temperature(torch.zeros(2, 3), torch.tensor([0, 1, 2]))
     with pytest.raises(TypeError, match="probs must be a tensor or an array"):
         cal.brier_score(object(), y)
+
+
+@pytest.mark.parametrize("z, y", [
+    ([-2.0, 0.0, 0.0, 3.0], [0.0, 0.0, 1.0, 1.0]),   # pos.min() == neg.max(): the classes touch at z = 0
+    ([-2.0, 0.0, 0.0, 0.0, 3.0], [1.0, 1.0, 0.0, 1.0, 0.0]),  # the other way round, a three-way tie
+])
+def test_fit_platt_refuses_quasi_separated_data(z, y):
+    """Is data whose classes meet only at one logit value refused like separated data (a -> inf lowers the NLL)?"""
+    z, y = torch.tensor(z, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+    with pytest.raises(ValueError, match="ties only where the classes meet"):
+        cal.fit_platt(z, y)
+    sign = 1.0 if z[y == 1].mean() > z[y == 0].mean() else -1.0
+    nll = [float(F.binary_cross_entropy_with_logits(sign * a * z, y)) for a in (1.0, 10.0, 100.0)]
+    assert nll[0] > nll[1] > nll[2]  # the NLL keeps falling as the slope grows: no finite optimum
+    a, _ = cal.fit_platt(z, y, smooth=True)
+    assert math.isfinite(a)
+
+
+def test_fit_platt_accepts_overlapping_classes_and_a_constant_logit():
+    """Is one overlapping pair enough for a finite fit, and does a constant logit fit the base rate?"""
+    a, b = cal.fit_platt(torch.tensor([-2.0, 0.5, 0.0, 3.0]), torch.tensor([0.0, 0.0, 1.0, 1.0]))
+    assert math.isfinite(a) and math.isfinite(b)
+    a, b = cal.fit_platt(torch.zeros(4), torch.tensor([0.0, 1.0, 1.0, 1.0]))
+    assert float(torch.sigmoid(torch.tensor(b))) == pytest.approx(0.75, abs=1e-6)
+
+
+def test_expected_cost_and_decisions_use_the_same_rule_at_the_threshold():
+    """Does a probability exactly at the threshold count as acting, in expected_cost and in decisions alike?"""
+    from course_utils.experiments import decisions
+
+    p, y = torch.tensor([0.25, 0.25, 0.75]), torch.tensor([0.0, 1.0, 1.0])
+    d = decisions(p, y, 0.25)
+    assert (d.tp, d.fp, d.fn, d.tn) == (2, 1, 0, 0)  # both samples at exactly 0.25 are flagged
+    assert cal.expected_cost(p, y, 0.25, 10, 1) == pytest.approx((d.fp * 1 + d.fn * 10) / 3)

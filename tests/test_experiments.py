@@ -80,12 +80,20 @@ def test_decisions_count_like_sklearn():
     p = np.clip(0.35 * y + rng.random(200) * 0.7, 0, 1)
     for thr in (0.2, 0.5, 0.8):
         d = decisions(torch.tensor(p), torch.tensor(y), thr)
-        tn, fp, fn, tp = confusion_matrix(y, p > thr).ravel()
+        tn, fp, fn, tp = confusion_matrix(y, p >= thr).ravel()
         assert (d.tp, d.fp, d.fn, d.tn) == (tp, fp, fn, tn)
-        assert d.recall == pytest.approx(recall_score(y, p > thr))
-        assert d.precision == pytest.approx(precision_score(y, p > thr))
+        assert d.recall == pytest.approx(recall_score(y, p >= thr))
+        assert d.precision == pytest.approx(precision_score(y, p >= thr))
     nothing = decisions([0.1, 0.2], [0.0, 1.0], 0.9)
     assert nothing.tp == 0 and math.isnan(nothing.precision) and nothing.recall == 0.0
+
+
+def test_decisions_flag_a_score_exactly_at_the_threshold():
+    """Is a score equal to the threshold a "yes", as in calibration.expected_cost (p >= threshold)?"""
+    d = decisions([0.0, 0.5, 0.5, 0.7], [0.0, 0.0, 1.0, 1.0], 0.5)
+    assert (d.tp, d.fp, d.fn, d.tn) == (2, 1, 0, 1)
+    logits = decisions(torch.tensor([-1.0, 0.0]), torch.tensor([0.0, 1.0]), 0.0)  # logit 0 is p = 0.5
+    assert (logits.tp, logits.fn) == (1, 0)
 
 
 @pytest.mark.parametrize("args, match", [

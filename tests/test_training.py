@@ -119,8 +119,9 @@ def test_accuracy_metric_by_hand():
     logits = torch.tensor([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 0.0, 5.0], [9.0, 0.0, 0.0]])
     assert accuracy(logits, torch.tensor([0, 1, 1, 1])).item() == pytest.approx(0.5)
     assert accuracy(logits, nn.functional.one_hot(torch.tensor([0, 1, 2, 0]), 3).float()).item() == 1.0
-    # one logit per sample: class 1 when the logit is positive
+    # one logit per sample: class 1 when the logit is >= 0 (p >= 0.5, the rule of decisions and expected_cost)
     assert accuracy(torch.tensor([[-1.0], [2.0], [0.5]]), torch.tensor([0.0, 1.0, 0.0])).item() == pytest.approx(2 / 3)
+    assert accuracy(torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0])).item() == pytest.approx(0.5)  # 0 is class 1
 
 
 def test_fit_records_history_and_is_deterministic_under_set_seed():
