@@ -1,6 +1,6 @@
 """The course for a class on a real JupyterHub (hub/jupyterhub_config.py), started by the test on loopback.
 
-One hub, one instructor (in the instructors group) and three students, all real Unix users made
+One hub, one instructor (in the instructors group) and four students, all real Unix users made
 for the test and removed after it. In order:
 - log-in: the right password opens the hub, a wrong one does not;
 - each server runs as its user's own uid, homes are 0700, and the role follows the group
@@ -10,6 +10,7 @@ for the test and removed after it. In order:
   (one honest, one the stub, one with a wrong answer) and submit; the instructor collects, grades
   the collected layout with `python -m course_utils grade` (sandboxed) and releases the feedback;
   each student fetches feedback and gets only their own, with their own score;
+- a fourth student logs in, fetches and submits week 01 by clicking in the Assignments tab (Chromium);
 - isolation: a student's kernel cannot read another student's home or hand-in, the instructor's
   course folder or gradebook, nor list the exchange's inbound or feedback folders;
 - nbgitpuller: a student pulls the course, edits an exercise, the course changes another cell,
@@ -52,7 +53,8 @@ def require_hub():
 def people():
     require_hub()
     tag = secrets.token_hex(2)
-    names = {"instructor": f"ct{tag}ins", "honest": f"ct{tag}s1", "stub": f"ct{tag}s2", "wrong": f"ct{tag}s3"}
+    names = {"instructor": f"ct{tag}ins", "honest": f"ct{tag}s1", "stub": f"ct{tag}s2", "wrong": f"ct{tag}s3",
+             "browser": f"ct{tag}s4"}
     group = f"ct{tag}instructors"
     subprocess.run(["groupadd", group], check=True, capture_output=True)
     hu.add_user(names["instructor"], group)  # an administrator makes instructors; students come by logging in
@@ -229,6 +231,41 @@ def test_each_student_gets_only_their_own_feedback(hub, running, round_trip, how
     grade = [line for line in open(os.path.join(round_trip["course"], "graded", "grades.csv"))
              if line.startswith(running[how] + ",")]
     assert grade and f",{score}" in grade[0], f"{how}: {grade}"
+
+
+def test_a_student_fetches_and_submits_in_the_assignments_tab(hub, running, round_trip, tmp_path):
+    """The released week 01, fetched and submitted by clicking in JupyterLab's Assignments tab (Chromium)."""
+    from tests.test_browser import require_browser
+
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    from tests import browser_utils as bu
+
+    name = running["browser"]
+    with sync_playwright() as pw:
+        context = bu.launch_browser(pw, tmp_path / "profile", width=1280, height=800)
+        try:
+            page = context.new_page()
+            page.goto(f"{hub.url}/hub/login?next=/user/{name}/lab", timeout=60_000)
+            page.fill("#username_input", name)
+            page.fill("#password_input", hub.password)
+            page.click("#login_submit")
+            page.wait_for_url(f"**/user/{name}/lab**", timeout=120_000)
+            page.get_by_role("menuitem", name="Nbgrader").click(timeout=60_000)
+            page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
+            fetch = page.locator("#released_assignments_list button", has_text="Fetch")
+            fetch.click(timeout=60_000)
+            submit = page.locator("#fetched_assignments_list button", has_text="Submit")
+            submit.click(timeout=60_000)
+            page.locator("#submitted_assignments_list", has_text=WEEK).wait_for(timeout=60_000)
+            hu.ARTEFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(hu.ARTEFACTS / "assignments-tab.png"))
+        finally:
+            context.close()
+    inbound = hub.exchange / COURSE / "inbound"
+    assert any(p.name.startswith(f"{name}+{WEEK}+") for p in inbound.iterdir()), "no hand-in from the browser"
+    assert os.path.exists(os.path.join(home(name), WEEK, NB)), "the fetched notebook is not in the student's home"
 
 
 # ----------------------------------------------------------------------------- isolation
