@@ -321,6 +321,8 @@ def _is_choice(value, choices) -> bool:
 
 def check_choice(answer, answers: Mapping[str, str | None], *, what: str = "answer") -> None:
     """One multiple-choice answer: ``answers`` maps each letter to None (right) or the hint for it."""
+    if answer is None:  # the stub's placeholder
+        raise CheckFailed(f"{what} is not answered yet: give one of {sorted(answers)} (a string)"[:300])
     if not _is_choice(answer, answers):
         raise CheckFailed(f"{what} must be one of {sorted(answers)} (a string), got {answer!r}"[:300])
     if answers[str(answer)] is not None:
@@ -344,6 +346,8 @@ def check_choices(answers, key: Mapping, choices, hints: Mapping, *, what: str, 
     choices = sorted(set(choices))
     for task, expected in key.items():
         got = answers[task]
+        if got is None:  # the stub's placeholder
+            raise CheckFailed(f"answers[{task!r}] is not answered yet: put one of the choices {choices} there"[:300])
         if not _is_choice(got, choices):
             raise CheckFailed(f"answers[{task!r}] = {got!r} is not one of the choices {choices} (spelling matters)"[:300])
         if got != expected:

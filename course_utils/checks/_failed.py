@@ -38,8 +38,8 @@ class CheckFailed(AssertionError):
         text = str(self)
         if self.hint:
             return "hint-" + hashlib.sha1(self.hint.encode("utf-8")).hexdigest()[:8]
-        for marker, kind in (("is not implemented yet", "not-implemented"), ("took longer than", "time-limit"),
-                             ("gave a warning", "warning")):
+        for marker, kind in (("is not implemented yet", "not-implemented"), ("is not answered yet", "not-implemented"),
+                             ("took longer than", "time-limit"), ("gave a warning", "warning")):
             if marker in text:
                 return kind
         return "no-hint"

@@ -51,16 +51,18 @@ def diagnose_sigmoid(got, case: Case, expected) -> str | None:
         return "you computed 1 / (1 + exp(z)); the sigmoid has exp(-z) in the denominator"
     if torch.isnan(g).any():
         return "exp(z) / (1 + exp(z)) overflows to inf / inf = nan for large z; use 1 / (1 + exp(-z))"
-    if torch.allclose(g, torch.exp(z) / torch.exp(z).sum(), atol=1e-6):
+    if z.numel() > 1 and torch.allclose(g, torch.exp(z) / torch.exp(z).sum(), atol=1e-6):
         return "you normalised over the batch (that is softmax); the sigmoid acts on each number separately"
+    if torch.allclose(g, torch.exp(z), atol=1e-6) or torch.allclose(g, torch.exp(-z), atol=1e-6):
+        return "the 1 + is missing: the sigmoid is 1 / (1 + exp(-z)), not 1 / exp(-z) or exp(-z)"
     return None
 
 
 def check_sigmoid(fn) -> None:
     """Week 01: check a from-scratch ``sigmoid(z)`` (any shape → same shape, values in [0, 1])."""
     cases = [
-        Case("z = tensor([0.0])", (torch.tensor([0.0]),)),
         Case("z = tensor([-2.0, 0.5, 3.0])", (torch.tensor([-2.0, 0.5, 3.0]),)),
+        Case("z = tensor([0.0])", (torch.tensor([0.0]),)),
         Case("a batch of shape (2, 3)", (torch.tensor([[-1.0, 0.0, 1.0], [2.0, -3.0, 4.0]]),)),
         Case("large values z = tensor([-100.0, 100.0])", (torch.tensor([-100.0, 100.0]),)),
         Case("float64 z (the result keeps its dtype)", (torch.tensor([-1.5, 0.0, 2.5], dtype=torch.float64),)),

@@ -17,6 +17,7 @@ class StudentNotes:
     problems: list[str] = field(default_factory=list)  # what went wrong or was repaired
     flags: list[str] = field(default_factory=list)  # code a person should look at (scan, guard)
     held: list[str] = field(default_factory=list)  # why the score cannot be trusted: no score until reviewed
+    hints: dict[str, dict] = field(default_factory=dict)  # test cell id -> the hint its failed check gave
     mode: str = ""  # "sandbox" or "no-sandbox"
 
 

@@ -40,6 +40,7 @@ from .feedback import generate_feedback, write_plain_feedback
 from .notes import Notes, StudentNotes
 from .prepare import answered, prepare, read_notebook
 from .release import generate
+from .report import write_report
 from .sandbox import EXPOSED_WITHOUT_SANDBOX, RunResult, Sandbox, make_sandbox, run_sandboxed
 from .scan import scan_notebook, unverifiable
 from .score import comment_flags, open_submission, score, zero_submission
@@ -175,7 +176,7 @@ def finish_one(sub: Submission, ctx: Context, out: Path, outcome, notes: Student
         notes.problems.append(result.problem)
     executed = result.notebook if result.notebook is not None else prepared  # nothing ran: all NotGraded
     try:
-        score(executed, ctx, sub.student, out, notes.problems, notes.flags, notes.held)
+        score(executed, ctx, sub.student, out, notes.problems, notes.flags, notes.held, notes.hints)
         comment_flags(ctx, sub.student, notes.flags)
     except Exception as exc:  # an executed notebook nbgrader cannot digest: 0, with the reason
         notes.problems.append(f"could not be scored ({type(exc).__name__}: {str(exc)[:100]})")
@@ -310,12 +311,14 @@ def grade_batch(*, assignment: str, submissions, out, timeout: float = 60, memor
             notes.save()
     rows = gradebook_rows(ctx, notes)
     write_csv(rows, out / "grades.csv")
+    write_report(out, ctx, rows, notes)
     print(summary_table(rows))
     total = time.perf_counter() - t0
     per = sum(seconds) / len(seconds) if seconds else 0.0
     print(f"\n{NO_SANDBOX_SUMMARY if no_sandbox else SANDBOX_SUMMARY}")
     print(f"graded {len(subs)} submissions in {total:.0f} s ({per:.1f} s per executed submission, {jobs} at a time)")
     print(f"gradebook: {db_url}\ngrades:    {out / 'grades.csv'}\nfeedback:  {out / 'feedback'}/<student>/{assignment}/")
+    print(f"report:    {out / 'report.html'} (what the class got wrong, per exercise; also report.csv)")
     for fmt in export:
         res = export_lms(fmt, rows, ctx, out, roster_entries)
         print(f"{fmt}:{' ' * (9 - len(fmt))}{res.path} ({len(res.written)} students)")

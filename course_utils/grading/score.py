@@ -19,6 +19,9 @@ from .config import quiet_logger
 from .context import METADATA_KEY, Context, is_test, remove_guard
 from .integrity import RESTORED_MIME
 
+#: = course_utils.checks._failed.HINT_MIME (not imported: the checks package loads torch, which grading needs not)
+HINT_MIME = "application/vnd.course-grader.hint+json"
+
 
 def mark_unfinished(nb, problems: list[str]) -> None:
     """A test cell scores only if the kernel replied 'ok'; otherwise make sure it shows an error."""
@@ -112,6 +115,24 @@ def receipt_findings(nb) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(flags)), list(dict.fromkeys(held))
 
 
+def take_hints(nb) -> dict[str, dict]:
+    """The hint record each failed test cell published (checks' HINT_MIME), removed from the outputs:
+    test cell id -> {"id", "hint", "problem"} for the class report (report.py)."""
+    hints = {}
+    for cell in nb.cells:
+        if not is_test(cell):
+            continue
+        kept = []
+        for out in cell.outputs:
+            record = out.get("data", {}).get(HINT_MIME) if out.output_type == "display_data" else None
+            if record is None:
+                kept.append(out)
+            elif isinstance(record, dict) and cell.metadata.nbgrader.grade_id not in hints:
+                hints[cell.metadata.nbgrader.grade_id] = {k: str(record.get(k, ""))[:500] for k in ("id", "hint", "problem")}
+        cell.outputs = kept
+    return hints
+
+
 def unguard(nb) -> None:
     """Remove the guard lines and the grader's metadata: the notebook as the student will see it."""
     remove_guard(nb)
@@ -177,11 +198,16 @@ def write_autograded(nb, out: Path, ctx: Context, student: str) -> Path:
 
 
 def score(nb, ctx: Context, student: str, out: Path, problems: list[str], flags: list[str] | None = None,
-          held: list[str] | None = None) -> Path:
+          held: list[str] | None = None, hints: dict | None = None) -> Path:
     """The whole step for an executed notebook; returns the autograded notebook's path. What the guard
-    found at run time is appended to ``flags``, and why the score cannot be trusted to ``held``."""
+    found at run time is appended to ``flags``, why the score cannot be trusted to ``held``, and the
+    hint of each failed check goes into ``hints``."""
     mark_unfinished(nb, problems)
     no_partial_credit(nb)
+    found_hints = take_hints(nb)
+    if hints is not None:
+        hints.clear()
+        hints.update(found_hints)
     found = runtime_flags(nb)
     machinery_flags, why_held = receipt_findings(nb)
     if flags is not None:

@@ -58,6 +58,8 @@ def test_sigmoid_check_passes_a_correct_one(capsys):
     (lambda z: 1 / (1 + torch.exp(z)), "exp(-z)"),
     (lambda z: torch.exp(z) / (1 + torch.exp(z)), "overflows"),
     (lambda z: torch.exp(z) / torch.exp(z).sum(), "softmax"),
+    (lambda z: 1 / torch.exp(-z), "is missing: the sigmoid is 1 / "),
+    (lambda z: torch.exp(-z), "is missing: the sigmoid is 1 / "),
     (lambda z: None, "return"),
     (lambda z: z.tolist(), "expected a torch tensor"),
 ])
