@@ -14,7 +14,7 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 JOBS  ?= 2
 XDIST := -n $(JOBS) --dist loadscope --no-loadscope-reorder
 
-.PHONY: help install lab lab-instructor test lint unit nbval test-gpu execute release grade bench clean site site-test portability smoke figures hub-env hub hub-test bench-hub
+.PHONY: help install lab lab-instructor test lint unit nbval test-gpu execute release grade bench clean site site-test portability smoke figures nbgrader hub-env hub hub-test bench-hub
 
 help:
 	@echo "make lab      create .venv, install, start JupyterLab on the course (ARGS=--no-browser for headless)"
@@ -110,6 +110,11 @@ grade: $(STAMP)
 	@[ -n "$(ASSIGNMENT)" ] && [ -n "$(SUBMISSIONS)" ] || { echo "usage: make grade ASSIGNMENT=week01 SUBMISSIONS=dir [OUT=dir] [GRADE_ARGS='--timeout 30 --student anna']"; exit 2; }
 	$(BIN)/python -m course_utils grade --assignment $(ASSIGNMENT) --submissions "$(SUBMISSIONS)" $(if $(OUT),--out "$(OUT)") $(GRADE_ARGS)
 
+# nbgrader's own command line, with this environment's tools on the PATH (nbgrader runs `alembic` from it):
+# make nbgrader ARGS="generate_assignment week01 --force". Its autograde runs student code without the sandbox.
+nbgrader: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader $(ARGS)
+
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
@@ -130,7 +135,7 @@ $(HUB_PROXY): hub/package.json hub/package-lock.json
 	cd hub && npm ci --ignore-scripts --no-audit --no-fund
 	touch $(HUB_PROXY)
 
-$(HUB_ENV)/.installed-hub: pyproject.toml constraints.txt
+$(HUB_ENV)/.installed-hub: pyproject.toml constraints.txt $(wildcard course_utils/*.py course_utils/*/*.py)
 	scripts/build_env.sh $(HUB_PYTHON) $(HUB_ENV) hub
 	touch $@
 
