@@ -14,7 +14,7 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 JOBS  ?= 2
 XDIST := -n $(JOBS) --dist loadscope --no-loadscope-reorder
 
-.PHONY: help install lab lab-instructor test lint unit nbval test-gpu execute release grade bench clean site site-test portability smoke figures nbgrader hub-env hub hub-test bench-hub
+.PHONY: help install lab lab-instructor test lint unit nbval test-gpu execute release grade bench clean site site-test portability smoke figures nbgrader test-torch hub-env hub hub-test bench-hub
 
 help:
 	@echo "make lab      create .venv, install, start JupyterLab on the course (ARGS=--no-browser for headless)"
@@ -23,6 +23,11 @@ help:
 	@echo "make lab-instructor  the same with nbgrader's instructor tools (Create Assignment, Formgrader, courses)"
 	@echo "make test     create/refresh .venv, install, run the whole suite (lint, unit, nbval, proofs, grading, browser)"
 	@echo "make test-gpu run the notebook suite with COURSE_DEVICE=cuda against the committed outputs"
+	@echo "make portability  strict nbval under capped CPU kernels and 1 and 4 threads (VARIANTS=... for some)"
+	@echo "make smoke PYTHON=/usr/bin/python3.11  a clean install from another Python, then a smoke run"
+	@echo "make test-torch TORCH=2.14.1  unit tests and nbval against another torch, in .venv-torch-VERSION/"
+	@echo "make figures NB=notebook  write the notebook's figures to PNG files in artefacts/figures/"
+	@echo "make nbgrader ARGS='autograde week01'  nbgrader's own command line (runs student code unsandboxed)"
 	@echo "make execute  re-execute notebooks/ and solutions/ top to bottom in fresh kernels (NB=path for one)"
 	@echo "make release  regenerate exercises/ from solutions/"
 	@echo "make grade ASSIGNMENT=week01 SUBMISSIONS=dir [OUT=dir] [GRADE_ARGS=...]   grade a folder of submissions"
@@ -91,6 +96,19 @@ portability: $(STAMP)
 smoke:
 	@[ -n "$(PYTHON)" ] || { echo "usage: make smoke PYTHON=/usr/bin/python3.11 [PREFIX=/opt/loss-course-smoke]"; exit 2; }
 	scripts/smoke_install.sh $(PYTHON) $(PREFIX)
+
+# The course against another torch release, in an environment of its own (.venv-torch-VERSION/), the
+# rest of the tested set unchanged: the unit tests and strict nbval. make test-torch TORCH=2.14.1
+TORCH_VENV = .venv-torch-$(TORCH)
+test-torch:
+	@[ -n "$(TORCH)" ] || { echo "usage: make test-torch TORCH=2.14.1"; exit 2; }
+	[ -x $(TORCH_VENV)/bin/python ] || $$(scripts/find_python.sh $(PYTHON)) -m venv $(TORCH_VENV)
+	sed 's/^torch==.*/torch==$(TORCH)/' constraints.txt > $(TORCH_VENV)/constraints.txt
+	$(TORCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TORCH_VENV)/bin/python -m pip install --quiet -c $(TORCH_VENV)/constraints.txt -e ".[dev]"
+	$(TORCH_VENV)/bin/python -c "import torch; print('torch', torch.__version__)"
+	$(TORCH_VENV)/bin/pytest $(XDIST) tests -m "not slow and not browser"
+	$(TORCH_VENV)/bin/pytest $(XDIST) $(NBVAL) notebooks solutions
 
 test-gpu: $(STAMP)
 	COURSE_DEVICE=cuda $(BIN)/pytest $(XDIST) $(NBVAL) notebooks solutions
