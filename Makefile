@@ -14,7 +14,7 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 JOBS  ?= 2
 XDIST := -n $(JOBS) --dist loadscope --no-loadscope-reorder
 
-.PHONY: help install lab lab-instructor test lint unit nbval test-gpu execute release grade bench clean site site-test portability smoke figures nbgrader test-torch hub-env hub hub-test bench-hub
+.PHONY: help install lab lab-instructor test lint unit nbval test-gpu execute release grade bench clean site site-test portability smoke figures nbgrader test-torch check hub-env hub hub-test bench-hub
 
 help:
 	@echo "make lab      create .venv, install, start JupyterLab on the course (ARGS=--no-browser for headless)"
@@ -23,6 +23,7 @@ help:
 	@echo "make lab-instructor  the same with nbgrader's instructor tools (Create Assignment, Formgrader, courses)"
 	@echo "make test     create/refresh .venv, install, run the whole suite (lint, unit, nbval, proofs, grading, browser)"
 	@echo "make test-gpu run the notebook suite with COURSE_DEVICE=cuda against the committed outputs"
+	@echo "make check WEEK=01  after editing a week: lint, its nbval, its exercise proofs, the up-to-date test"
 	@echo "make portability  strict nbval under capped CPU kernels and 1 and 4 threads (VARIANTS=... for some)"
 	@echo "make smoke PYTHON=/usr/bin/python3.11  a clean install from another Python, then a smoke run"
 	@echo "make test-torch TORCH=2.14.1  unit tests and nbval against another torch, in .venv-torch-VERSION/"
@@ -86,6 +87,15 @@ nbval: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check course_utils tests benchmarks scripts notebooks solutions
 	$(BIN)/pytest $(XDIST) tests $(NBVAL) notebooks solutions
+
+# After editing one week: is it safe? Lint, that week's strict nbval (lecture and solutions), its exercise
+# proofs and the up-to-date test. make check WEEK=01
+check: $(STAMP)
+	@[ -n "$(WEEK)" ] || { echo "usage: make check WEEK=01"; exit 2; }
+	@ls notebooks/week$(WEEK)_*.ipynb solutions/week$(WEEK)/*.ipynb >/dev/null || { echo "no week $(WEEK) in notebooks/ and solutions/"; exit 2; }
+	$(BIN)/ruff check course_utils tests notebooks/week$(WEEK)_*.ipynb solutions/week$(WEEK)
+	$(BIN)/pytest $(XDIST) -q $(NBVAL) notebooks/week$(WEEK)_*.ipynb solutions/week$(WEEK) \
+		tests/test_exercises.py -k "week$(WEEK) or not week"
 
 # Strict nbval of the committed outputs under emulated other hardware (capped kernels, 1 and 4 threads);
 # VARIANTS=aten-default,1-thread runs some of them (scripts/portability.py --help).
