@@ -36,6 +36,7 @@ FLAGGED_MODULES = {
     "importlib": "uses importlib", "inspect": "uses inspect", "signal": "handles signals",
     "threading": "starts threads", "_thread": "starts threads", "concurrent": "starts threads or processes",
     "asyncio": "schedules code with asyncio", "sched": "schedules code", "atexit": "registers exit handlers",
+    "weakref": "registers callbacks (weakref)",
     "multiprocessing": "starts processes", "subprocess": "starts processes", "pty": "starts processes",
     "socket": "uses the network", "urllib": "uses the network", "http": "uses the network",
     "requests": "uses the network", "ftplib": "uses the network", "smtplib": "uses the network",
@@ -85,7 +86,10 @@ UNVERIFIABLE = ("uses ctypes", "uses the garbage collector", "uses inspect", "th
                 "uses sys._getframe", "uses sys._current_frames", "uses sys.addaudithook", "uses __closure__",
                 "uses __globals__", "uses __code__", "uses f_globals", "uses f_locals", "uses f_back",
                 "uses f_builtins", "uses f_code", "uses tb_frame", "uses gi_frame", "uses cr_frame", "uses ag_frame",
-                "uses __subclasses__")
+                "uses __subclasses__",
+                # code that runs at a moment of its own choosing, e.g. between the grader's restore and the test
+                "starts threads", "handles signals", "schedules code", "uses sys.settrace", "uses sys.setprofile",
+                "registers callbacks (weakref)")
 
 
 def unverifiable(flag) -> bool:

@@ -107,6 +107,10 @@ def receipt_findings(nb) -> tuple[list[str], list[str]]:
         if receipt != "ok":
             held.append(f"{gid} did not run as written: its receipt from the grader's kernel is {receipt or 'missing'}")
             continue
+        undone = [b for b in meta.get("before") or [] if b.endswith("(could not be put back)")]
+        if undone:
+            held.append(f"{gid}: student code changed how cells run in a way that could not be undone "
+                        f"({', '.join(undone[:6])})")
         if meta.get("before"):
             flags.append(f"{gid}: student code had changed how cells run ({', '.join(meta['before'][:6])}); "
                          "put back before the test")

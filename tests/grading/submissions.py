@@ -236,6 +236,25 @@ HOOKS = {
                            "_ip.set_custom_exc((BaseException,), lambda *a, **k: None)\n"
                            "_ip.events.register('pre_run_cell', lambda info: _ip.user_ns.update("
                            "{k: (lambda *a, **kw: None) for k in list(_ip.user_ns) if k.startswith('check_')}))\n",
+    # a thread that puts an emptying transformer back whenever it is gone: a race with the grader's restore
+    "hook_thread_race": "import threading, time\n"
+                        "_ip = get_ipython()\n"
+                        "def _blank(lines):\n    return []\n"
+                        "def _keep():\n"
+                        "    while True:\n"
+                        "        if _blank not in _ip.input_transformers_cleanup:\n"
+                        "            _ip.input_transformers_cleanup.append(_blank)\n"
+                        "        time.sleep(0.0005)\n"
+                        "threading.Thread(target=_keep, daemon=True).start()\n",
+    # a finalizer that installs the transformer again when the grader drops the first one
+    "hook_finalizer": "import weakref\n"
+                      "_ip = get_ipython()\n"
+                      "class _Blank:\n    def __call__(self, lines):\n        return []\n"
+                      "def _again():\n    _ip.input_transformers_cleanup.append(_Blank())\n"
+                      "_t = _Blank()\n"
+                      "weakref.finalize(_t, _again)\n"
+                      "_ip.input_transformers_cleanup.append(_t)\n"
+                      "del _t\n",
 }
 
 

@@ -106,3 +106,50 @@ def test_an_honest_cell_changes_nothing(shell):
     record = Machinery(shell)
     shell.run_cell("import math\nx = [math.sqrt(i) for i in range(5)]\nprint(x[-1])", store_history=True)
     assert record.compare(fix=False) == []
+
+
+def test_a_hook_that_comes_back_while_being_removed_is_reported_as_not_undone(shell):
+    """A finalizer on the dropped transformer installs another one at once: restore must say so."""
+    import weakref
+
+    from course_utils.grading.machinery import UNDONE_MARK
+
+    record = Machinery(shell)
+
+    class Blank:
+        def __call__(self, lines):
+            return []
+
+    def again():
+        shell.input_transformers_cleanup.append(Blank())
+
+    first = Blank()
+    weakref.finalize(first, again)
+    shell.input_transformers_cleanup.append(first)
+    del first
+    try:
+        restored = record.restore()
+        assert any(r.endswith(UNDONE_MARK) for r in restored), restored
+    finally:
+        record.restore()
+    assert runs_as_written(shell)
+
+
+def test_a_trace_function_is_stopped_before_anything_else_is_put_back(shell):
+    """A trace function runs on every line of the restore itself: it must be the first thing removed."""
+    record = Machinery(shell)
+    blank = lambda lines: []  # noqa: E731
+    previous = sys.gettrace()
+
+    def tracer(frame, event, arg):
+        if blank not in shell.input_transformers_cleanup:
+            shell.input_transformers_cleanup.append(blank)
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        record.restore()
+        assert sys.gettrace() is previous and record.compare(fix=False) == []
+    finally:
+        sys.settrace(previous)
+    assert runs_as_written(shell)

@@ -225,7 +225,8 @@ def test_every_rule_an_exercise_text_states_has_a_forbid_list(week):
     "import ctypes\n", "import gc\ngc.get_objects()\n", "import inspect\n", "f = lambda: 0\nf.__closure__\n",
     "f = lambda: 0\nf.__globals__\n", "exec('x = 1')\n", "getattr(torch, 'all' + 'close')\n",
     "import operator\noperator.attrgetter('__clo' + 'sure__')\n", "import course_utils.grading.kernel\n",
-    "import ipykernel\n", "import sys\nsys._getframe()\n",
+    "import ipykernel\n", "import sys\nsys._getframe()\n", "import threading\n", "import weakref\n",
+    "import signal\n", "import sys\nsys.settrace(None)\n",
 ])
 def test_code_that_can_reach_past_the_checks_holds_the_submission(contexts, source):
     """Such code can read the grader's state in the kernel: its flag holds the submission (scan.UNVERIFIABLE)."""
