@@ -78,12 +78,28 @@ def add_user(name: str, group: str | None = None) -> pwd.struct_passwd:
     return pwd.getpwnam(name)
 
 
+def processes_of(uid: int) -> list[int]:
+    """Ids of the processes running as ``uid``."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            for line in status.read_text().splitlines():
+                if line.startswith("Uid:") and int(line.split()[1]) == uid:
+                    found.append(int(status.parent.name))
+    return found
+
+
 def remove_users(names, group: str | None = None) -> None:
+    """Delete the test's users with their homes, after stopping any process still running as them."""
     for name in names:
-        with contextlib.suppress(KeyError):
-            pwd.getpwnam(name)
-            subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)  # processes of this test user only
-            subprocess.run(["userdel", "--remove", name], capture_output=True)
+        try:
+            uid = pwd.getpwnam(name).pw_uid
+        except KeyError:
+            continue
+        for pid in processes_of(uid):  # only processes of a user this test made
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        subprocess.run(["userdel", "--remove", name], capture_output=True)
     if group:
         subprocess.run(["groupdel", group], capture_output=True)
 
