@@ -82,6 +82,10 @@ class Machinery:
         self.attrs = {name: getattr(shell, name, _MISSING)
                       for name in ("input_transformer_manager", "compile", "displayhook", "display_pub",
                                    "display_formatter", "events", "custom_exceptions", "InteractiveTB", "SyntaxTB")}
+        # the objects the kernel runs a request through (traits: not in the instance's __dict__)
+        self.kernel_attrs = {name: getattr(kernel, name) for name in ("shell", "session", "iopub_socket",
+                                                                       "iopub_thread", "shell_stream")
+                             if kernel is not None and getattr(kernel, name, None) is not None}
         self.callbacks = {event: (cbs, list(cbs)) for event, cbs in shell.events.callbacks.items()}
         self.events_dict = shell.events.callbacks
         self.sys_hooks = {name: getattr(sys, name) for name in ("displayhook", "excepthook", "breakpointhook",
@@ -92,6 +96,7 @@ class Machinery:
         owners = [shell, kernel, getattr(kernel, "session", None), tm, shell.compile, shell.displayhook,
                   shell.display_pub, shell.events, sys.stdout, sys.stderr]
         self.instances = [(o, _callable_attrs(o)) for o in owners if o is not None]
+        self.types = [(o, type(o)) for o in owners if o is not None]  # obj.__class__ = Subclass swaps them all
         self.classes = [(cls, dict(cls.__dict__)) for cls in _python_classes(*owners)]
         self.handlers = []
         for name in ("shell_handlers", "control_handlers"):
@@ -126,6 +131,14 @@ class Machinery:
                 if fix:
                     try:
                         setattr(shell, name, value)
+                    except Exception:
+                        pass
+        for name, value in self.kernel_attrs.items():
+            if getattr(self.kernel, name, None) is not value:
+                changed.append(f"the kernel's {name}")
+                if fix:
+                    try:
+                        setattr(self.kernel, name, value)
                     except Exception:
                         pass
         if shell.events.callbacks is not self.events_dict:
@@ -168,6 +181,14 @@ class Machinery:
 
     def _compare_dicts(self, fix: bool) -> list[str]:
         changed = []
+        for obj, cls in self.types:
+            if type(obj) is not cls:
+                changed.append(f"the class of {cls.__name__}")
+                if fix:
+                    try:
+                        obj.__class__ = cls
+                    except TypeError:
+                        pass
         for obj, saved in self.instances:
             try:
                 now = _callable_attrs(obj)

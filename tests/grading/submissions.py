@@ -236,6 +236,13 @@ HOOKS = {
                            "_ip.set_custom_exc((BaseException,), lambda *a, **k: None)\n"
                            "_ip.events.register('pre_run_cell', lambda info: _ip.user_ns.update("
                            "{k: (lambda *a, **kw: None) for k in list(_ip.user_ns) if k.startswith('check_')}))\n",
+    # the shell's class swapped for a subclass whose cells run nothing
+    "hook_class_swap": "_real = get_ipython()\n"
+                       "class _Fake(type(_real)):\n"
+                       "    async def run_cell_async(self, raw_cell, *a, **k):\n"
+                       "        from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult\n"
+                       "        return ExecutionResult(ExecutionInfo(raw_cell, False, False, False, None))\n"
+                       "_real.__class__ = _Fake\n",
     # a thread that puts an emptying transformer back whenever it is gone: a race with the grader's restore
     "hook_thread_race": "import threading, time\n"
                         "_ip = get_ipython()\n"

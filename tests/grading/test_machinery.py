@@ -153,3 +153,21 @@ def test_a_trace_function_is_stopped_before_anything_else_is_put_back(shell):
     finally:
         sys.settrace(previous)
     assert runs_as_written(shell)
+
+
+def test_a_class_swapped_under_the_shell_is_put_back(shell):
+    record = Machinery(shell)
+    real = type(shell)
+
+    class Fake(real):
+        def run_cell(self, *a, **k):
+            return None
+
+    shell.__class__ = Fake
+    try:
+        assert any("the class of" in c for c in record.compare(fix=False))
+        record.restore()
+        assert type(shell) is real and record.compare(fix=False) == []
+    finally:
+        shell.__class__ = real
+    assert runs_as_written(shell)
