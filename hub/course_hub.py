@@ -123,12 +123,12 @@ def configure_authenticator(c, settings: Settings, environ) -> None:
         missing = [v for v in LTI_SETTINGS if not environ.get(v)]
         if missing:
             raise HubConfigError(f"COURSE_HUB_AUTH=lti13 needs {', '.join(missing)}")
-        c.JupyterHub.authenticator_class = "ltiauthenticator.lti13.auth.LTI13Authenticator"
+        c.JupyterHub.authenticator_class = lti13_authenticator()
         c.LTI13Authenticator.issuer = environ["COURSE_HUB_LTI_ISSUER"]
         c.LTI13Authenticator.client_id = [environ["COURSE_HUB_LTI_CLIENT_ID"]]
         c.LTI13Authenticator.authorize_url = environ["COURSE_HUB_LTI_AUTHORIZE_URL"]
         c.LTI13Authenticator.jwks_endpoint = environ["COURSE_HUB_LTI_JWKS_URL"]
-        # The LMS's login id, made a valid Unix name by normalize_username below.
+        # The LMS's claim that names the user (an e-mail address by default), made a Unix name by lti_unix_name.
         c.LTI13Authenticator.username_key = environ.get("COURSE_HUB_LTI_USERNAME_KEY", "email")
         c.Authenticator.allow_all = True  # who may come is decided in the LMS's course
     else:  # dummy: the hub tests only
@@ -142,6 +142,27 @@ def configure_authenticator(c, settings: Settings, environ) -> None:
         c.DummyAuthenticator.password = password
         c.Authenticator.allow_all = True
     c.Authenticator.username_pattern = UNIX_NAME.pattern  # every hub user becomes a Unix user of that name
+
+
+def lti_unix_name(claim: str) -> str:
+    """A Unix user name from what the LMS sends: ``Anna.Berg@uni.example`` -> ``anna-berg``."""
+    if not isinstance(claim, str) or not claim.strip():
+        raise HubConfigError(f"the LMS sent no usable user name, got {claim!r}")
+    name = re.sub(r"[^a-z0-9_-]+", "-", claim.split("@", 1)[0].lower()).strip("-")
+    if not name or not re.match(r"[a-z_]", name):
+        name = "u-" + name
+    return name[:32].rstrip("-")
+
+
+def lti13_authenticator():
+    """LTI 1.3 log-in whose user names are Unix names (every hub user is a Unix user here)."""
+    from ltiauthenticator.lti13.auth import LTI13Authenticator
+
+    class CourseLTI13Authenticator(LTI13Authenticator):
+        def normalize_username(self, username):
+            return lti_unix_name(super().normalize_username(username))
+
+    return CourseLTI13Authenticator
 
 
 def unix_name(name: str) -> str:

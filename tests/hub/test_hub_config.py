@@ -125,6 +125,16 @@ def test_bad_settings_name_the_variable():
         course_hub.unix_name("Robert'); DROP")
 
 
+def test_lms_names_become_unix_names():
+    assert course_hub.lti_unix_name("Anna.Berg@uni.example") == "anna-berg"
+    assert course_hub.lti_unix_name("42@lms") == "u-42"
+    assert course_hub.UNIX_NAME.fullmatch(course_hub.lti_unix_name("Ölöf Ünal " * 8 + "@x"))
+    with pytest.raises(course_hub.HubConfigError, match="no usable user name"):
+        course_hub.lti_unix_name(" ")
+    authenticator = course_hub.lti13_authenticator()()
+    assert authenticator.normalize_username("Anna.Berg@uni.example") == "anna-berg"
+
+
 def test_hub_imports_neither_checks_nor_widgets():
     for path in sorted(HUB.rglob("*.py")):
         if "node_modules" in path.parts:
