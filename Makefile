@@ -18,9 +18,9 @@ XDIST := -n $(JOBS) --dist loadscope --no-loadscope-reorder
 
 help:
 	@echo "make lab      create .venv, install, start JupyterLab on the course (ARGS=--no-browser for headless)"
+	@echo "make lab-instructor  the same with nbgrader's instructor tools (Create Assignment, Formgrader, courses)"
 	@echo "make hub      (root) JupyterHub for a class on this machine: users, roles, nbgrader exchange (README: Run it for a class)"
 	@echo "make hub-test (root) start a real hub on loopback and test log-in, roles, isolation, the exchange round trip, nbgitpuller"
-	@echo "make lab-instructor  the same with nbgrader's instructor tools (Create Assignment, Formgrader, courses)"
 	@echo "make test     create/refresh .venv, install, run the whole suite (lint, unit, nbval, proofs, grading, browser)"
 	@echo "make test-gpu run the notebook suite with COURSE_DEVICE=cuda against the committed outputs"
 	@echo "make check WEEK=01  after editing a week: lint, its nbval, its exercise proofs, the up-to-date test"
