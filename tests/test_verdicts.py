@@ -320,6 +320,12 @@ WEEK03 = {
         "softplus": another(lambda logits, target: (F.softplus(logits) - logits * target).mean()),
         "log of sigmoid (unstable)": another(lambda logits, target: -(target * torch.log(torch.sigmoid(logits)) + (
             1 - target) * torch.log(1 - torch.sigmoid(logits))).mean()),
+        "Python's max(x, 0)": another(lambda logits, target: (max(logits, 0) - logits * target
+                                                              + torch.log1p(torch.exp(-logits.abs()))).mean()),
+        "torch.maximum(x, 0)": another(lambda logits, target: (torch.maximum(logits, 0) - logits * target
+                                                               + torch.log1p(torch.exp(-logits.abs()))).mean()),
+        "logits.clamp(min=0)": another(lambda logits, target: (logits.clamp(min=0) - logits * target
+                                                               + torch.log1p(torch.exp(-logits.abs()))).mean()),
     }),
     "ex5_ce_gradient_test": ("ce_gradient", {
         **NO_DETACH,
