@@ -34,6 +34,7 @@ class Context:
     forbidden: dict[str, list[str]] = field(default_factory=dict)  # answer cell id -> calls it must not use
     imports: dict[str, str] = field(default_factory=dict)  # name -> "module" or "module:attr", from locked cells
     locked_defs: set[str] = field(default_factory=set)  # functions and classes the locked cells define
+    earlier: dict[str, set[str]] = field(default_factory=dict)  # grade id -> checksums of its earlier releases
 
     @property
     def ids(self) -> list[str]:

@@ -39,7 +39,7 @@ from .export import LMS_FORMATS, export_lms, gradebook_rows, read_roster, summar
 from .feedback import generate_feedback, write_plain_feedback
 from .notes import Notes, StudentNotes
 from .prepare import answered, prepare, read_notebook
-from .release import generate
+from .release import earlier_releases, generate
 from .report import write_report
 from .sandbox import EXPOSED_WITHOUT_SANDBOX, RunResult, Sandbox, make_sandbox, run_sandboxed
 from .scan import scan_notebook, unverifiable
@@ -92,7 +92,8 @@ def context_from(cfg, assignment: str, nb, notebook: str, db_url: str) -> Contex
               and not c.metadata.nbgrader.get("grade") and not c.metadata.nbgrader.get("solution")]
     imports, defs = locked_bindings(locked)
     forbidden = read_forbidden(cfg, assignment, notebook)
-    return Context(assignment, notebook, db_url, released, forbidden, imports, defs)
+    return Context(assignment, notebook, db_url, released, forbidden, imports, defs,
+                   earlier_releases(cfg, assignment, notebook))
 
 
 def hidden_paths(cfg, out: Path, db_url: str, submissions: Path) -> list[Path]:

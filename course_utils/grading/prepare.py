@@ -18,6 +18,7 @@ from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateId
 
 from .config import quiet_logger
 from .context import METADATA_KEY, Context, add_guard
+from .release import checksum
 
 
 def _gid(cell) -> str | None:
@@ -89,9 +90,15 @@ def reattach_metadata(nb, ctx: Context, problems: list[str]) -> None:
 
 
 def note_edited_cells(nb, ctx: Context, problems: list[str]) -> None:
-    """Record locked cells whose text differs from the release (nbgrader then restores them)."""
-    edited = [g for c in nb.cells if (g := _gid(c)) and ctx.cell(g).metadata["nbgrader"].get("locked")
+    """Record locked cells whose text differs from the release (nbgrader then restores them). A text that
+    an earlier release of the assignment had is no edit: the hand-in was downloaded before a fix."""
+    differ = [(g, c) for c in nb.cells if (g := _gid(c)) and ctx.cell(g).metadata["nbgrader"].get("locked")
               and not ctx.cell(g).metadata["nbgrader"].get("solution") and c.source.strip() != ctx.cell(g).source.strip()]
+    older = [g for g, c in differ if checksum(c.source) in ctx.earlier.get(g, ())]
+    edited = [g for g, _ in differ if g not in older]
+    if older:
+        problems.append(f"handed in on an earlier release of {ctx.assignment}; updated to the current text: "
+                        f"{', '.join(older)}")
     if edited:
         problems.append(f"edited locked cells restored from the source: {', '.join(edited)}")
 

@@ -1,11 +1,18 @@
 """Step `release`: regenerate exercises/weekNN/ from solutions/weekNN/ with nbgrader's GenerateAssignment.
 
 Deterministic (same input, same bytes), no gradebook written, no outputs, python3 kernelspec.
+
+Each release that changes a locked cell (a typo fixed mid-week) is added to ``releases/weekNN.json``:
+the checksum of every locked cell's text, per release. A hand-in whose locked cell matches an earlier
+release was downloaded before the fix; the grader updates the cell and says so, rather than calling
+it an edit (``locked_checksums``, ``earlier_releases``).
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -62,13 +69,55 @@ def normalise(path: Path) -> None:
         nbformat.write(nb, nb_path)
 
 
+def checksum(source: str) -> str:
+    return hashlib.sha256(source.strip().encode("utf-8")).hexdigest()[:16]
+
+
+def locked_checksums(nb) -> dict[str, str]:
+    """grade id -> checksum of the text of every locked cell (not an answer cell) of a released notebook."""
+    return {c.metadata.nbgrader.grade_id: checksum(c.source) for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("locked") and not c.metadata.nbgrader.get("solution")}
+
+
+def history_path(cfg: Config, assignment: str) -> Path:
+    return Path(cfg.CourseDirectory.root) / "releases" / f"{assignment}.json"
+
+
+def record_release(cfg: Config, assignment: str, built: Path) -> None:
+    """Add the release in ``built`` to the assignment's history, unless its locked cells equal the last one's."""
+    path = history_path(cfg, assignment)
+    history = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"releases": []}
+    for nb_path in sorted(built.glob("*.ipynb")):
+        sums = locked_checksums(nbformat.read(nb_path, as_version=4))
+        mine = [r for r in history["releases"] if r["notebook"] == nb_path.stem]
+        if not mine or mine[-1]["locked"] != sums:
+            history["releases"].append({"notebook": nb_path.stem, "locked": sums})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(history, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def earlier_releases(cfg: Config, assignment: str, notebook: str) -> dict[str, set[str]]:
+    """grade id -> checksums its locked text had in the releases before the current one."""
+    path = history_path(cfg, assignment)
+    if not path.exists():
+        return {}
+    mine = [r["locked"] for r in json.loads(path.read_text(encoding="utf-8"))["releases"] if r["notebook"] == notebook]
+    earlier: dict[str, set[str]] = {}
+    for sums in mine[:-1]:
+        for gid, value in sums.items():
+            earlier.setdefault(gid, set()).add(value)
+    return earlier
+
+
 def release(cfg: Config, assignment: str) -> Path:
-    """Regenerate ``exercises/<assignment>/`` (replaced as a whole, so removed files disappear too)."""
+    """Regenerate ``exercises/<assignment>/`` (replaced as a whole, so removed files disappear too), and record
+    the release in ``releases/<assignment>.json`` when a locked cell changed."""
     check_assignment(cfg, assignment)
     target = release_dir(cfg) / assignment
     with tempfile.TemporaryDirectory(prefix="course-release-") as tmp:
         built = generate(cfg, assignment, Path(tmp) / "out")
         normalise(built)
+        record_release(cfg, assignment, built)
         if target.exists():
             shutil.rmtree(target)
         target.parent.mkdir(parents=True, exist_ok=True)
