@@ -1,4 +1,4 @@
-"""Command line of the course: ``python -m course_utils <release|grade> --help``."""
+"""Command line of the course: ``python -m course_utils <release|grade|export> --help``."""
 
 from __future__ import annotations
 
@@ -27,7 +27,26 @@ def _grade(args) -> int:
         assignment=args.assignment, submissions=args.submissions, out=args.out, timeout=args.timeout,
         memory_mb=args.memory, db_url=args.db_url, jobs=args.jobs, students=args.student,
         no_sandbox=args.no_sandbox, on_flag=args.on_flag, export=args.export or [], roster=args.roster,
+        allow_missing=args.allow_missing,
     )
+
+
+def _export(args) -> int:
+    from course_utils.grading.pipeline import export_batch
+
+    return export_batch(assignment=args.assignment, out=args.out, export=args.export or [], roster=args.roster,
+                        db_url=args.db_url, allow_missing=args.allow_missing)
+
+
+def _lms_options(p) -> None:
+    p.add_argument("--export", action="append", choices=["canvas", "moodle"], metavar="LMS",
+                   help="also write an import file for this LMS into OUT/lms/: canvas or moodle (repeatable)")
+    p.add_argument("--roster", metavar="CSV",
+                   help="CSV with columns student,lms_id[,name,section] mapping student ids to LMS ids (for --export); "
+                        "ids are normalised as hand-in names are ('José Ñandú' -> 'José_Ñandú')")
+    p.add_argument("--allow-missing", action="store_true",
+                   help="exit 0 even when graded students are not in the roster (they are left out of the LMS "
+                        "files); without it that exits with status 3")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,11 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--on-flag", choices=["keep", "zero"], default="keep",
                     help="a submission flagged by the code scan keeps its score for review (keep, default) or "
                          "scores 0 (zero)")
-    gr.add_argument("--export", action="append", choices=["canvas", "moodle"], metavar="LMS",
-                    help="also write an import file for this LMS into OUT/lms/: canvas or moodle (repeatable)")
-    gr.add_argument("--roster", metavar="CSV",
-                    help="CSV with columns student,lms_id[,name,section] mapping student ids to LMS ids (for --export)")
+    _lms_options(gr)
     gr.set_defaults(run=_grade)
+
+    ex = sub.add_parser("export", help="re-write grades.csv, report.html and the LMS files from the gradebook "
+                                       "(no re-grading), e.g. after fixing the roster")
+    ex.add_argument("--assignment", required=True, metavar="weekNN", help="the graded week, e.g. week01")
+    ex.add_argument("--out", default="grading_out", metavar="DIR", help="the output folder of the grade command")
+    ex.add_argument("--db-url", default=None, metavar="URL",
+                    help="gradebook database (default: $COURSE_GRADEBOOK_URL, else sqlite in --out)")
+    _lms_options(ex)
+    ex.set_defaults(run=_export)
     return parser
 
 

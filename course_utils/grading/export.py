@@ -19,11 +19,13 @@ LMS files and listed, as are roster entries without a graded submission.
 from __future__ import annotations
 
 import csv
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from .collect import safe_id
 from .config import InstructorError
 from .context import Context
 from .notes import Notes
@@ -109,9 +111,11 @@ def read_roster(path) -> dict[str, RosterEntry]:
                 continue
             if not row.get("lms_id"):
                 raise InstructorError(f"--roster: {path} line {n}: student {row['student']!r} has no lms_id")
-            if row["student"] in roster:
-                raise InstructorError(f"--roster: {path} line {n}: student {row['student']!r} appears twice")
-            roster[row["student"]] = RosterEntry(row["lms_id"], row.get("name", ""), row.get("section", ""))
+            student = safe_id(row["student"])  # as the grader names hand-ins: "José Ñandú" -> "José_Ñandú"
+            if student in roster:
+                raise InstructorError(f"--roster: {path} line {n}: student {row['student']!r} appears twice"
+                                      + (f" (as {student!r})" if student != row["student"] else ""))
+            roster[student] = RosterEntry(row["lms_id"], row.get("name", ""), row.get("section", ""))
     if not roster:
         raise InstructorError(f"--roster: {path} lists no students")
     return roster
@@ -149,5 +153,33 @@ def export_lms(fmt: str, rows: list[dict], ctx: Context, out: Path, roster: dict
             w.writerow(["ID number", "Full name", ctx.assignment, "Feedback"])
             for r in graded:
                 e = entries[r["student"]]
-                w.writerow([e.lms_id, e.name or r["student"], f"{r['score']:g}", _short(r["problems"], 500)])
+                w.writerow([e.lms_id, e.name or r["student"], f"{r['score']:g}", student_feedback(r)])
     return LmsExport(path, [r["student"] for r in graded], not_in_roster, not_graded)
+
+
+#: What of the grader's notes a student should read in the LMS, in plain words (marker -> text). Everything
+#: else (failed cells by id, file names, repaired metadata, flags) stays in grades.csv for the instructor.
+STUDENT_NOTES = {
+    "not a readable notebook": "The file you handed in could not be read as a notebook.",
+    "answer cells found": "The file you handed in is not this week's exercise notebook.",
+    "kernel stopped": "Your notebook stopped its Python kernel (for example by using too much memory); the "
+                      "cells after that did not run.",
+    "handed in on an earlier release": "You worked on an earlier version of the exercises; its fixed texts "
+                                       "were updated before grading.",
+    "edited locked cells restored": "Cells you were not meant to change were put back as released.",
+    "deleted test cells restored": "Check cells you deleted were put back before grading.",
+    "notebooks handed in; graded": "You handed in more than one notebook; one of them was graded.",
+}
+
+
+def student_feedback(row: dict) -> str:
+    """The LMS feedback text of one row: the score, the notes that concern the student, the page to read."""
+    notes = [text for marker, text in STUDENT_NOTES.items() if marker in row.get("problems", "")]
+    return " ".join([f"{row['score']:g} of {row['max_score']:g} points.", *notes,
+                     "Your feedback page shows each exercise."])
+
+
+def did_you_mean(name: str, candidates) -> str:
+    """ " (did you mean 'José_Ñandú'?)" when one of ``candidates`` is close to ``name``, else ""."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

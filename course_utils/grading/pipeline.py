@@ -35,7 +35,7 @@ from tqdm import tqdm
 from .collect import Submission, find_submissions
 from .config import InstructorError, check_assignment, isolated_env, load_config, source_dir, use_venv_tools
 from .context import METADATA_KEY, Context, locked_bindings
-from .export import LMS_FORMATS, export_lms, gradebook_rows, read_roster, summary_table, write_csv
+from .export import LMS_FORMATS, did_you_mean, export_lms, gradebook_rows, read_roster, summary_table, write_csv
 from .feedback import generate_feedback, write_plain_feedback
 from .notes import Notes, StudentNotes
 from .prepare import answered, prepare, read_notebook
@@ -267,7 +267,7 @@ def _check_options(timeout, memory_mb, jobs, on_flag, export) -> None:
 
 def grade_batch(*, assignment: str, submissions, out, timeout: float = 60, memory_mb: int = 4096,
                 db_url: str | None = None, jobs: int | None = None, students=None, no_sandbox: bool = False,
-                on_flag: str = "keep", export=(), roster=None) -> int:
+                on_flag: str = "keep", export=(), roster=None, allow_missing: bool = False) -> int:
     """Grade every submission (or only ``students``); print the summary; 0 unless the instructor erred."""
     t0 = time.perf_counter()
     # nbgrader's gradebook triggers SQLAlchemy "not in session" warnings that do not affect the data.
@@ -320,12 +320,59 @@ def grade_batch(*, assignment: str, submissions, out, timeout: float = 60, memor
     print(f"graded {len(subs)} submissions in {total:.0f} s ({per:.1f} s per executed submission, {jobs} at a time)")
     print(f"gradebook: {db_url}\ngrades:    {out / 'grades.csv'}\nfeedback:  {out / 'feedback'}/<student>/{assignment}/")
     print(f"report:    {out / 'report.html'} (what the class got wrong, per exercise; also report.csv)")
+    return export_all(rows, ctx, out, export, roster_entries, allow_missing)
+
+
+#: Exit status when graded students were left out of an LMS file (their grades would silently be missing).
+LEFT_OUT = 3
+
+
+def export_all(rows, ctx: Context, out: Path, export, roster_entries, allow_missing: bool = False) -> int:
+    """Write each LMS file, say who was left out (with a "did you mean"), and return the exit status: LEFT_OUT
+    when graded students are missing from a file, unless the instructor allows it."""
+    left_out = set()
     for fmt in export:
         res = export_lms(fmt, rows, ctx, out, roster_entries)
         print(f"{fmt}:{' ' * (9 - len(fmt))}{res.path} ({len(res.written)} students)")
         if res.not_in_roster:
-            print(f"  not in the roster, left out: {', '.join(res.not_in_roster)}")
+            print("  not in the roster, left out: " + ", ".join(
+                s + did_you_mean(s, res.not_graded) for s in res.not_in_roster))
+            left_out.update(res.not_in_roster)
         if res.not_graded:
-            print(f"  in the roster without a graded submission: {', '.join(res.not_graded)}")
+            print("  in the roster without a graded submission: " + ", ".join(
+                s + did_you_mean(s, res.not_in_roster) for s in res.not_graded))
+    if left_out and not allow_missing:
+        print(f"error: {len(left_out)} graded student(s) are not in the LMS file(s): {', '.join(sorted(left_out))}. "
+              "Add them to the roster (ids as in grades.csv), then run `python -m course_utils export` (no "
+              "re-grading), or pass --allow-missing to leave them out.", file=sys.stderr)
+        return LEFT_OUT
     return 0
+
+
+def export_batch(*, assignment: str, out, export, roster=None, db_url: str | None = None,
+                 allow_missing: bool = False) -> int:
+    """Re-write grades.csv, the class report and the LMS files from the gradebook, without re-grading."""
+    export = list(export or [])
+    for fmt in export:
+        if fmt not in LMS_FORMATS:
+            raise InstructorError(f"--export must be one of {', '.join(LMS_FORMATS)}, got {fmt!r}")
+    roster_entries = read_roster(roster) if roster is not None else None
+    cfg = load_config()
+    check_assignment(cfg, assignment)
+    out = Path(out).resolve()
+    db_url = db_url or os.environ.get("COURSE_GRADEBOOK_URL") or f"sqlite:///{out / 'gradebook.db'}"
+    if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).is_file():
+        raise InstructorError(f"no gradebook at {db_url.removeprefix('sqlite:///')}: grade {assignment} into {out} first")
+    with tempfile.TemporaryDirectory(prefix="course-export-") as tmp:
+        released = generate(cfg, assignment, Path(tmp) / "release")
+        (nb_path,) = sorted(released.glob("*.ipynb"))
+        ctx = context_from(cfg, assignment, nbformat.read(nb_path, as_version=4), nb_path.stem, db_url)
+    notes = Notes(out)
+    rows = gradebook_rows(ctx, notes)
+    if not rows:
+        raise InstructorError(f"the gradebook {db_url} holds no graded submission of {assignment}")
+    write_csv(rows, out / "grades.csv")
+    write_report(out, ctx, rows, notes)
+    print(summary_table(rows))
+    return export_all(rows, ctx, out, export, roster_entries, allow_missing)
 

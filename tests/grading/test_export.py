@@ -40,7 +40,8 @@ def test_canvas_file_has_canvas_columns_points_possible_and_lms_ids(tmp_path):
 
 def test_moodle_file_has_an_identifier_the_grade_and_feedback(tmp_path):
     res = export_lms("moodle", ROWS, CTX, tmp_path, {"anna": RosterEntry("a.berg@uni.example")})
-    assert read(res.path) == [["ID number", "Full name", "week01", "Feedback"], ["a.berg@uni.example", "anna", "10", ""]]
+    assert read(res.path) == [["ID number", "Full name", "week01", "Feedback"], [
+        "a.berg@uni.example", "anna", "10", "10 of 10 points. Your feedback page shows each exercise."]]
     assert res.not_in_roster == ["bob"]
 
 
@@ -93,7 +94,8 @@ def test_the_grade_command_writes_lms_files_and_lists_unknown_ids(tmp_path):
            "--export", "canvas", "--export", "moodle", "--roster", str(roster)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env=dict(os.environ, PYTHONWARNINGS="ignore"))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 3, proc.stdout + proc.stderr  # bob was graded but would be missing from the LMS
+    assert "1 graded student(s) are not in the LMS file(s): bob" in proc.stderr
     assert "not in the roster, left out: bob" in proc.stdout
     assert "in the roster without a graded submission: carol" in proc.stdout
     canvas = read(tmp_path / "out" / "lms" / "canvas_week01.csv")
@@ -102,3 +104,42 @@ def test_the_grade_command_writes_lms_files_and_lists_unknown_ids(tmp_path):
     with open(tmp_path / "out" / "grades.csv", encoding="utf-8") as fh:
         rows = {r["student"]: r for r in csv.DictReader(fh)}
     assert float(rows["bob"]["score"]) == 8 and {"mode", "flags", "problems"} <= set(rows["bob"])
+    # the roster fixed: the LMS files are written again from the gradebook, without re-grading
+    roster.write_text("student,lms_id,name\nanna,1001,Anna Berg\nbobb,1002,Bob Eze\n", encoding="utf-8")
+    graded_at = (tmp_path / "out" / "autograded" / "bob").stat().st_mtime_ns
+    export = [sys.executable, "-m", "course_utils", "export", "--assignment", "week01", "--out", str(tmp_path / "out"),
+              "--export", "moodle", "--roster", str(roster)]
+    proc = subprocess.run(export, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 3 and "left out: bob (did you mean 'bobb'?)" in proc.stdout, proc.stdout + proc.stderr
+    roster.write_text("student,lms_id,name\nanna,1001,Anna Berg\nbob,1002,Bob Eze\n", encoding="utf-8")
+    proc = subprocess.run(export, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    moodle = read(tmp_path / "out" / "lms" / "moodle_week01.csv")
+    assert moodle[2][:3] == ["1002", "Bob Eze", "8"]
+    assert "failed:" not in moodle[2][3] and "CheckFailed" not in moodle[2][3] and moodle[2][3].startswith("8 of 10")
+    assert (tmp_path / "out" / "autograded" / "bob").stat().st_mtime_ns == graded_at  # nothing was re-graded
+
+
+def test_roster_ids_are_normalised_as_hand_in_names_are(tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_text("student,lms_id\nJosé Ñandú,1\nanna,2\n", encoding="utf-8")
+    assert set(read_roster(path)) == {"José_Ñandú", "anna"}  # as collect.safe_id names "José Ñandú.ipynb"
+
+
+def test_the_lms_feedback_column_holds_only_what_the_student_should_read():
+    from course_utils.grading.export import student_feedback
+
+    row = {"score": 8.5, "max_score": 10.0, "problems": "handed in as 'José Ñandú.ipynb'; graded as student id "
+           "'José_Ñandú'; failed: ex4_logits_to_classes_test (CheckFailed); handed in on an earlier release of week01; "
+           "updated to the current text: ex4_intro"}
+    text = student_feedback(row)
+    assert text.startswith("8.5 of 10 points.") and "earlier version of the exercises" in text
+    for internal in ("handed in as", "José_Ñandú", "ex4_", "CheckFailed", "failed:"):
+        assert internal not in text, internal
+
+
+def test_did_you_mean_names_a_close_id_only():
+    from course_utils.grading.export import did_you_mean
+
+    assert did_you_mean("Jose_Nandu", ["José_Ñandú", "anna"]) == " (did you mean 'José_Ñandú'?)"
+    assert did_you_mean("zed", ["José_Ñandú", "anna"]) == ""
