@@ -1,4 +1,14 @@
-"""Step `collect`: find one notebook per student in what an LMS download gives."""
+"""Step `collect`: find one notebook per student in what an LMS download gives.
+
+The bulk downloads of two LMSs are recognised by their names, and give each student's LMS id and
+name without a roster (``lms_name``):
+
+- Moodle ("Download all submissions"): a folder per student, ``<Full name>_<participant id>_assignsubmission_file_``
+  (or ``..._onlinetext_``): student id ``<Full_name>_<participant id>``, LMS id the participant id, which
+  Moodle's grading worksheet calls "Participant <id>";
+- Canvas ("Download Submissions"): flat files ``<loginname>[_late]_<user id>_<submission id>_<file name>``:
+  student id ``<loginname>``, LMS id the Canvas user id (the ``ID`` column of its gradebook).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +27,24 @@ class Submission:
     student: str
     path: Path | None
     problems: list[str] = field(default_factory=list)
+    lms: str = ""  # "moodle" or "canvas" when the name came from that LMS's bulk download
+    lms_id: str = ""
+    name: str = ""
+
+
+MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_?$")
+CANVAS = re.compile(r"^(?P<login>[a-z0-9]+)(?:_late)?_(?P<id>\d+)_(?P<submission>\d+)_(?P<file>.+)$")
+
+
+def lms_name(name: str, is_dir: bool) -> tuple[str, str, str, str] | None:
+    """(lms, student id, LMS id, name) of a Moodle or Canvas bulk-download entry ``name``; None for other names."""
+    m = MOODLE.match(name) if is_dir else None
+    if m:
+        return "moodle", safe_id(f"{m['name']}_{m['id']}"), m["id"], m["name"].strip()
+    m = CANVAS.match(name) if not is_dir else None
+    if m:
+        return "canvas", safe_id(m["login"]), m["id"], m["login"]
+    return None
 
 
 def safe_id(name: str) -> str:
@@ -51,13 +79,15 @@ def find_submissions(folder: Path, assignment: str) -> list[Submission]:
         else:
             continue
         name = entry.name if entry.is_dir() else entry.stem
-        student = base = safe_id(name)
+        known = lms_name(entry.name, entry.is_dir())
+        student = base = known[1] if known else safe_id(name)
         n = 2
         while student in found:  # "anna.ipynb" and "anna/": keep both, never overwrite one with the other
             student, n = f"{base}-{n}", n + 1
         if student != name:
             problems.append(f"handed in as {entry.name!r}; graded as student id {student!r}")
-        found[student] = Submission(student, path, problems)
+        lms, _, lms_id, full = known or ("", "", "", "")
+        found[student] = Submission(student, path, problems, lms, lms_id, full)
     if not found:
         raise InstructorError(f"no submissions in {folder}: expected <student-id>.ipynb or <student-id>/<file>.ipynb")
     return [found[k] for k in sorted(found)]

@@ -48,13 +48,15 @@ def gradebook_rows(ctx: Context, notes: Notes) -> list[dict]:
                    "score": "" if held else round(sub.score, 2), "max_score": round(sub.max_score, 2)}
             row.update({g.name: "" if held else round(g.score, 2) for g in sorted(sub.grades, key=lambda g: g.name)})
             row.update(mode=record.mode, held="; ".join(record.held), flags="; ".join(record.flags),
-                       problems="; ".join(record.problems))
+                       problems="; ".join(record.problems), lms=record.lms.get("lms", ""),
+                       lms_id=record.lms.get("lms_id", ""), name=record.lms.get("name", ""))
             rows.append(row)
     return rows
 
 
 def write_csv(rows: list[dict], path: Path) -> None:
-    fields = list(rows[0]) if rows else ["student", "status", "score", "max_score", "mode", "held", "flags", "problems"]
+    fields = list(rows[0]) if rows else ["student", "status", "score", "max_score", "mode", "held", "flags", "problems",
+                                         "lms", "lms_id", "name"]
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
@@ -134,7 +136,10 @@ def export_lms(fmt: str, rows: list[dict], ctx: Context, out: Path, roster: dict
     if fmt not in LMS_FORMATS:
         raise InstructorError(f"--export must be one of {', '.join(LMS_FORMATS)}, got {fmt!r}")
     rows = [r for r in rows if r.get("status") != "held"]  # held for review: no score to send yet
-    entries = roster if roster is not None else {r["student"]: RosterEntry(r["student"]) for r in rows}
+    # an LMS bulk download's names carry the LMS id (collect.lms_name); a roster entry takes precedence
+    from_names = {r["student"]: RosterEntry(r.get("lms_id") or r["student"], r.get("name", "")) for r in rows
+                  if r.get("lms_id") or roster is None}
+    entries = {**from_names, **(roster or {})}
     graded = [r for r in rows if r["student"] in entries]
     not_in_roster = sorted(r["student"] for r in rows if r["student"] not in entries)
     not_graded = sorted(set(entries) - {r["student"] for r in rows})
@@ -154,7 +159,53 @@ def export_lms(fmt: str, rows: list[dict], ctx: Context, out: Path, roster: dict
             for r in graded:
                 e = entries[r["student"]]
                 w.writerow([e.lms_id, e.name or r["student"], f"{r['score']:g}", student_feedback(r)])
+    if fmt == "moodle" and any(r.get("lms") == "moodle" for r in graded):
+        write_moodle_worksheet(graded, entries, ctx, out)
     return LmsExport(path, [r["student"] for r in graded], not_in_roster, not_graded)
+
+
+def write_moodle_worksheet(graded: list[dict], entries: dict, ctx: Context, out: Path) -> Path:
+    """Moodle's grading worksheet (Assignment → Upload grading worksheet), for hand-ins from its bulk download:
+    ``Identifier`` is "Participant <id>", the id the download's folder names carry."""
+    path = out / "lms" / f"moodle_worksheet_{ctx.assignment}.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Identifier", "Full name", "Grade", "Feedback comments"])
+        for r in graded:
+            if r.get("lms") == "moodle":
+                e = entries[r["student"]]
+                w.writerow([f"Participant {r['lms_id']}", e.name or r["student"], f"{r['score']:g}", student_feedback(r)])
+    return path
+
+
+def write_feedback_bundle(fmt: str, rows: list[dict], ctx: Context, out: Path, entries: dict) -> tuple[Path, list[str]]:
+    """A zip of the feedback pages for ``fmt``'s upload; returns its path and the students it could not place.
+
+    Moodle ("Upload multiple feedback files in a zip"): ``<Full name>_<participant id>_assignsubmission_file_/<page>``,
+    as its bulk download names the folders, for students whose hand-in came from that download. Canvas has
+    no bulk upload of feedback files: its zip holds ``<user id>_<name>/<page>`` per student, to attach in
+    SpeedGrader or publish."""
+    import zipfile
+
+    path = out / "lms" / f"{fmt}_feedback_{ctx.assignment}.zip"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    left: list[str] = []
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for r in rows:
+            page = out / "feedback" / r["student"] / ctx.assignment / f"{ctx.notebook}.html"
+            e = entries.get(r["student"])
+            if r.get("status") == "held" or not page.is_file() or e is None:
+                left.append(r["student"])
+                continue
+            if fmt == "moodle":
+                if r.get("lms") != "moodle":
+                    left.append(r["student"])
+                    continue
+                folder = f"{r.get('name') or r['student']}_{r['lms_id']}_assignsubmission_file_"
+            else:
+                folder = f"{e.lms_id}_{e.name or r['student']}"
+            zf.write(page, f"{folder}/{ctx.assignment}_feedback.html")
+    return path, left
 
 
 #: What of the grader's notes a student should read in the LMS, in plain words (marker -> text). Everything

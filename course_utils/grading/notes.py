@@ -18,6 +18,7 @@ class StudentNotes:
     flags: list[str] = field(default_factory=list)  # code a person should look at (scan, guard)
     held: list[str] = field(default_factory=list)  # why the score cannot be trusted: no score until reviewed
     hints: dict[str, dict] = field(default_factory=dict)  # test cell id -> the hint its failed check gave
+    lms: dict[str, str] = field(default_factory=dict)  # from an LMS bulk download's name: lms, lms_id, name
     mode: str = ""  # "sandbox" or "no-sandbox"
 
 
@@ -34,8 +35,9 @@ class Notes:
             data = json.loads((self.path.parent / "problems.json").read_text(encoding="utf-8"))
             self._by_student = {s: StudentNotes(problems=list(p)) for s, p in data.items()}
 
-    def begin(self, student: str, mode: str, problems: list[str] | None = None) -> StudentNotes:
-        record = StudentNotes(problems=list(problems or []), mode=mode)
+    def begin(self, student: str, mode: str, problems: list[str] | None = None,
+              lms: dict[str, str] | None = None) -> StudentNotes:
+        record = StudentNotes(problems=list(problems or []), mode=mode, lms=dict(lms or {}))
         self._by_student[student] = record
         return record
 

@@ -35,7 +35,17 @@ from tqdm import tqdm
 from .collect import Submission, find_submissions
 from .config import InstructorError, check_assignment, isolated_env, load_config, source_dir, use_venv_tools
 from .context import METADATA_KEY, Context, locked_bindings
-from .export import LMS_FORMATS, did_you_mean, export_lms, gradebook_rows, read_roster, summary_table, write_csv
+from .export import (
+    LMS_FORMATS,
+    RosterEntry,
+    did_you_mean,
+    export_lms,
+    gradebook_rows,
+    read_roster,
+    summary_table,
+    write_csv,
+    write_feedback_bundle,
+)
 from .feedback import generate_feedback, write_plain_feedback
 from .notes import Notes, StudentNotes
 from .prepare import answered, prepare, read_notebook
@@ -210,7 +220,9 @@ def run_steps(cfg, assignment, db_url, tmp: Path, subs, out: Path, timeout, jobs
     # the modules the notebook's locked cells import are loaded (and recorded) before the first cell
     modules = dict.fromkeys([*box.preimport.split(","), *(t.split(":")[0] for t in ctx.imports.values())])
     box.preimport = ",".join(m for m in modules if m)
-    records = {s.student: notes.begin(s.student, box.mode, s.problems) for s in subs}
+    records = {s.student: notes.begin(s.student, box.mode, s.problems,
+                                      {"lms": s.lms, "lms_id": s.lms_id, "name": s.name} if s.lms else None)
+               for s in subs}
     todo = []
     for sub in subs:
         keep_copy(sub, ctx, out, records[sub.student].problems)
@@ -334,6 +346,11 @@ def export_all(rows, ctx: Context, out: Path, export, roster_entries, allow_miss
     for fmt in export:
         res = export_lms(fmt, rows, ctx, out, roster_entries)
         print(f"{fmt}:{' ' * (9 - len(fmt))}{res.path} ({len(res.written)} students)")
+        entries = {**{r["student"]: RosterEntry(r.get("lms_id") or r["student"], r.get("name", "")) for r in rows},
+                   **(roster_entries or {})}
+        bundle, unplaced = write_feedback_bundle(fmt, [r for r in rows if r["student"] in res.written], ctx, out,
+                                                 entries)
+        print(f"  feedback pages for upload: {bundle}" + (f" (not in it: {', '.join(unplaced)})" if unplaced else ""))
         if res.not_in_roster:
             print("  not in the roster, left out: " + ", ".join(
                 s + did_you_mean(s, res.not_graded) for s in res.not_in_roster))

@@ -143,3 +143,36 @@ def test_did_you_mean_names_a_close_id_only():
 
     assert did_you_mean("Jose_Nandu", ["José_Ñandú", "anna"]) == " (did you mean 'José_Ñandú'?)"
     assert did_you_mean("zed", ["José_Ñandú", "anna"]) == ""
+
+
+def test_lms_bulk_download_names_give_lms_ids_without_a_roster(tmp_path):
+    """Moodle's and Canvas's "download all submissions" names carry each student's LMS id: no roster needed."""
+    import zipfile
+
+    subs = tmp_path / "subs"
+    write(honest(), subs / "Anna Berg_10234_assignsubmission_file_" / "week01_exercises.ipynb")
+    write(honest({"ex4_logits_to_classes": "def logits_to_classes(logits):\n    return logits.argmax(dim=0)\n"}),
+          subs / "José Ñandú_10377_assignsubmission_file_" / "my week 1.ipynb")
+    write(honest(), subs / "ezebob_late_4567_890123_week01_exercises.ipynb")
+    cmd = [sys.executable, "-m", "course_utils", "grade", "--assignment", "week01", "--submissions", str(subs),
+           "--out", str(tmp_path / "out"), "--timeout", "30", "--jobs", "2", "--export", "moodle", "--export", "canvas"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lms = tmp_path / "out" / "lms"
+    moodle = {r[1]: r for r in read(lms / "moodle_week01.csv")[1:]}
+    assert moodle["Anna Berg"][:3] == ["10234", "Anna Berg", "10"] and moodle["José Ñandú"][:3] == ["10377", "José Ñandú", "8"]
+    worksheet = read(lms / "moodle_worksheet_week01.csv")
+    assert worksheet[0] == ["Identifier", "Full name", "Grade", "Feedback comments"]
+    assert ["Participant 10234", "Anna Berg", "10"] == worksheet[1][:3] or ["Participant 10234", "Anna Berg", "10"] in [
+        w[:3] for w in worksheet]
+    canvas = {r[0]: r for r in read(lms / "canvas_week01.csv")[2:]}
+    assert canvas["ezebob"][1] == "4567" and canvas["ezebob"][5] == "10"
+    with zipfile.ZipFile(lms / "moodle_feedback_week01.zip") as zf:
+        assert sorted(zf.namelist()) == ["Anna Berg_10234_assignsubmission_file_/week01_feedback.html",
+                                         "José Ñandú_10377_assignsubmission_file_/week01_feedback.html"]
+    with zipfile.ZipFile(lms / "canvas_feedback_week01.zip") as zf:
+        assert "4567_ezebob/week01_feedback.html" in zf.namelist()
+    with open(tmp_path / "out" / "grades.csv", encoding="utf-8") as fh:
+        ids = {r["student"] for r in csv.DictReader(fh)}
+    assert ids == {"Anna_Berg_10234", "José_Ñandú_10377", "ezebob"}
