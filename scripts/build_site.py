@@ -2,11 +2,15 @@
 
 Usage: python scripts/build_site.py [--out site] [--jobs N] [--no-cache]
 
-1. frames: each lecture whose saved outputs show an explorer runs once in a kernel with COURSE_SITE_FRAMES
-   set; course_utils.site draws every explorer at each slider position. Cached in build/site/frames/ by a
-   hash of the notebook's code and of course_utils, so a rebuild without changes executes nothing.
+1. frames: each lecture whose saved outputs show an explorer or a figure runs once in a kernel with
+   COURSE_SITE_FRAMES set; course_utils.site draws every explorer at each slider position, and describes
+   every figure the lecture displays (its titles, axis labels, legend: course_utils.site.describe_figure).
+   Cached in build/site/frames/ by a hash of the notebook's code and of course_utils, so a rebuild without
+   changes executes nothing.
 2. stage: build/site/src/ gets docs/site/ (conf.py, pages, JS/CSS), README.md as the home page with the
-   course's table of contents, the lectures (each explorer output replaced by its kernel-free explorer),
+   course's table of contents, the lectures (each explorer output replaced by its kernel-free explorer,
+   each figure output given its description as alt text: output metadata image/png alt, which conf.py
+   puts on the figure's <img>; a figure that already has an alt in its metadata keeps it),
    the student exercises (exercises/, never solutions/) and MathJax from node_modules/ (`npm ci`).
 3. sphinx: sphinx-build -W into --out, from the committed outputs: a broken reference fails the build.
 4. budget: at most 3 MB per explorer and 60 MB for the whole site; prints frame counts, sizes and times.
@@ -36,8 +40,9 @@ BUILD = ROOT / "build" / "site"
 MATHJAX = ROOT / "node_modules" / "mathjax"
 MB = 1_000_000
 EXPLORER_BUDGET, SITE_BUDGET = BUDGET, 60 * MB
-FRAMES_VERSION = "1"  # bump when the frame format changes, to invalidate the cache
+FRAMES_VERSION = "2"  # bump when the frame format changes, to invalidate the cache
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+FIGURE = "image/png"
 
 
 class BuildError(RuntimeError):
@@ -65,6 +70,13 @@ def explorer_outputs(nb) -> list[tuple[int, int, str]]:
     return found
 
 
+def figure_outputs(nb) -> list[tuple[int, int]]:
+    """(cell, output) of each saved figure (a PNG output that is not an explorer's), in notebook order."""
+    explorers = {(i, j) for i, j, _ in explorer_outputs(nb)}
+    return [(i, j) for i, cell in enumerate(nb.cells) for j, out in enumerate(cell.get("outputs", []))
+            if FIGURE in out.get("data", {}) and (i, j) not in explorers]
+
+
 # ---------------------------------------------------------------- 1. frames
 def frames_key(path: Path) -> str:
     """Changes when the lecture's code, course_utils or the pinned versions change."""
@@ -78,29 +90,39 @@ def frames_key(path: Path) -> str:
 
 
 def run_lecture(path: str, dest: str) -> float:
-    """Execute a lecture in a fresh kernel (in its folder, as nbval does); its explorers' frames go to ``dest``."""
+    """Execute a lecture in a fresh kernel (in its folder, as nbval does); its explorers' frames go to ``dest``,
+    and the description of each figure it displays to ``dest/figures.json`` ({cell: [alt of each figure]})."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        "from course_utils.site import describe_displayed_figures\ndescribe_displayed_figures()"))
     nb.cells.append(nbformat.v4.new_code_cell(
         f"from course_utils.site import write_registered\n_ = write_registered({dest!r})"))
     start = time.perf_counter()
     NotebookClient(nb, timeout=900, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(Path(path).parent)}}).execute()
+    nb.cells = nb.cells[1:-1]
+    figures: dict[str, list[str]] = {}
+    for i, j in figure_outputs(nb):
+        alt = nb.cells[i].outputs[j].get("metadata", {}).get(FIGURE, {}).get("alt", "")
+        figures.setdefault(str(i), []).append(alt)
+    (Path(dest) / "figures.json").write_text(json.dumps(figures, indent=1, ensure_ascii=False))
     return time.perf_counter() - start
 
 
 def frames_for(paths: list[Path], jobs: int, use_cache: bool) -> dict[str, Path]:
-    """{lecture stem: folder with explorers.json and one folder of frames per explorer}."""
+    """{lecture stem: folder with explorers.json, figures.json and one folder of frames per explorer}."""
     from course_utils.jupyter_env import isolate_this_process
 
     todo, found = {}, {}
     for path in paths:
-        if not explorer_outputs(nbformat.read(path, as_version=4)):
+        nb = nbformat.read(path, as_version=4)
+        if not (explorer_outputs(nb) or figure_outputs(nb)):
             continue
         folder = BUILD / "frames" / path.stem / frames_key(path)
         found[path.stem] = folder
-        if not (use_cache and (folder / "explorers.json").exists()):
+        if not (use_cache and (folder / "explorers.json").exists() and (folder / "figures.json").exists()):
             shutil.rmtree(folder.parent, ignore_errors=True)  # older keys of this lecture too
             folder.mkdir(parents=True)
             todo[path] = folder
@@ -117,7 +139,7 @@ def frames_for(paths: list[Path], jobs: int, use_cache: bool) -> dict[str, Path]
             for run in as_completed(runs):
                 p = runs[run]
                 try:
-                    print(f"  ran {p.relative_to(ROOT)} for its explorers' frames: {run.result():.0f} s", flush=True)
+                    print(f"  ran {p.relative_to(ROOT)} for its explorers' frames and figures' alt texts: {run.result():.0f} s", flush=True)
                 except Exception as e:
                     shutil.rmtree(todo[p], ignore_errors=True)
                     raise BuildError(f"{p.relative_to(ROOT)} failed to run: {str(e)[-2000:]}") from None
@@ -171,8 +193,39 @@ def stage_lecture(path: Path, frames: Path | None, src: Path) -> int:
             nb.cells[i].outputs[j] = nbformat.v4.new_output(
                 "display_data", data={"text/html": explorer_html(manifest, base, f"cse-{path.stem}-{n}"),
                                       "text/plain": text})
+    describe_figures(nb, path, frames)
     nbformat.write(nb, src / "notebooks" / path.name)
     return len(saved)
+
+
+def describe_figures(nb, path: Path, frames: Path | None) -> None:
+    """Give each saved figure of ``nb`` the alt text its run recorded (``frames/figures.json``).
+
+    A figure whose output metadata already holds an alt keeps it. BuildError when the run displayed other
+    figures than the saved outputs show, or when a figure has nothing to describe it (no title, label or legend).
+    """
+    saved = figure_outputs(nb)
+    if not saved:
+        return
+    where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    described = json.loads((frames / "figures.json").read_text()) if frames is not None else {}
+    counts = {}
+    for i, _ in saved:
+        counts[str(i)] = counts.get(str(i), 0) + 1
+    if counts != {cell: len(alts) for cell, alts in described.items()}:
+        raise BuildError(
+            f"{where}: its saved outputs show figures in cells {counts}, but running it displays figures in cells "
+            f"{ {cell: len(alts) for cell, alts in described.items()} }; re-execute it: make execute NB={where}")
+    seen: dict[int, int] = {}
+    for i, j in saved:
+        k = seen[i] = seen.get(i, -1) + 1
+        meta = nb.cells[i].outputs[j].setdefault("metadata", {})
+        per_type = meta.setdefault(FIGURE, {})
+        per_type.setdefault("alt", described[str(i)][k])
+        if not str(per_type["alt"]).strip():
+            raise BuildError(
+                f"{where}: the figure of cell {i} has no title, axis label or legend to describe it; give it a title, "
+                f"or an alt text in its output's metadata ({FIGURE}: alt)")
 
 
 def copy_mathjax(dest: Path) -> None:

@@ -6,6 +6,11 @@ manager (explorers become kernel-free frame explorers, see course_utils/site.py)
 from elsewhere.
 """
 
+import base64
+import hashlib
+import json
+from pathlib import Path
+
 project = "Network outputs & loss functions"
 author = "the course authors"
 copyright = "the course authors, MIT licence"
@@ -35,8 +40,49 @@ html_theme_options = {
 }
 html_context = {"default_mode": "light"}  # the figures are drawn on white
 html_static_path = ["_static"]
+# the theme's search button with an accessible name that matches its visible text (WCAG 2.5.3)
+templates_path = ["_templates"]
 html_css_files = ["explorer.css"]
 html_js_files = ["explorer.js"]
 html_copy_source = False
 html_show_sourcelink = False
 html_last_updated_fmt = None
+
+
+# ---------------------------------------------------------------- figures' alt text
+# myst-nb names each output image by the SHA-256 of its bytes and gives its <img> no alt. The site builder
+# puts each figure's description (course_utils.site.describe_figure: titles, axis labels, legend) in the
+# output's metadata, {"image/png": {"alt": ...}}; this hook copies it onto the image. A notebook image left
+# without one fails the build (-W).
+def _figure_alts(notebook: Path) -> dict[str, str]:
+    alts = {}
+    for cell in json.loads(notebook.read_text(encoding="utf-8")).get("cells", []):
+        for out in cell.get("outputs", []):
+            png = out.get("data", {}).get("image/png")
+            alt = out.get("metadata", {}).get("image/png", {}).get("alt")
+            if png and alt:
+                png = "".join(png) if isinstance(png, list) else png
+                alts[hashlib.sha256(base64.b64decode(png)).hexdigest()] = str(alt)
+    return alts
+
+
+def _give_figures_their_alt(app, doctree) -> None:
+    from docutils import nodes
+    from sphinx.util import logging
+
+    notebook = Path(app.srcdir) / (app.env.docname + ".ipynb")
+    if not notebook.exists():
+        return
+    alts = _figure_alts(notebook)
+    for image in doctree.findall(nodes.image):
+        alt = alts.get(Path(image["uri"]).stem)
+        if alt:
+            image["alt"] = alt
+        elif not image.get("alt"):
+            logging.getLogger(__name__).warning(
+                f"{app.env.docname}: the image {image['uri']} has no alt text (output metadata image/png: alt)",
+                location=image)
+
+
+def setup(app):
+    app.connect("doctree-read", _give_figures_their_alt)

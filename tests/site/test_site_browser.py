@@ -2,7 +2,9 @@
 
 Runs under ``make site-test`` (which builds the site first and sets COURSE_SITE_DIR); skipped otherwise.
 Pages are opened from file:// in an offline browser context, and every request that is not for a file of
-the site is aborted and counted as a failure. Screenshots of each week's first explorer at two slider
+the site is aborted and counted as a failure. Each page is also checked with axe-core (from npm, locked in
+package-lock.json, injected into the page from node_modules/): no serious or critical violation of the
+WCAG 2.1 A and AA rules, and every image has an alt text that says what it shows. Screenshots of each week's first explorer at two slider
 positions, and of a few pages, go to artefacts/site/.
 """
 
@@ -24,6 +26,11 @@ from tests.notebook_utils import EXERCISES, LECTURES, ROOT, SOLUTIONS, read
 SITE_DIR = os.environ.get("COURSE_SITE_DIR")
 ARTEFACTS = ROOT / "artefacts" / "site"
 MB = 1_000_000
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = ("serious", "critical")
+# alt texts that say nothing about the image: a bare word, a file name, a hash or a notebook cell id
+GENERIC_ALTS = {"figure", "image", "img", "picture", "photo", "graph", "plot", "chart", "output", "png", "untitled"}
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not SITE_DIR, reason="the static site is checked by `make site-test`")]
 
@@ -43,6 +50,7 @@ INSPECT = r"""async () => {
     text: document.body.innerText,
     images: imgs.length,
     outputImages: main.querySelectorAll('.cell_output img').length,
+    alts: [...document.querySelectorAll('img')].map(i => ({src: i.getAttribute('src'), alt: i.getAttribute('alt')})),
     broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src')),
     explorers: [...main.querySelectorAll('.course-site-explorer')].map(e => ({
       names: [...e.querySelectorAll('input[type=range]')].map(i => i.dataset.slider),
@@ -69,6 +77,23 @@ def saved_explorers(nb) -> list[str]:
             if text.startswith("Explorer:"):
                 found.append(text)
     return found
+
+
+def uninformative_alt(alt: str | None) -> str | None:
+    """Why an image's alt text does not say what the image shows (None when it may): missing, empty, a generic
+    word, a file name or path, a hash, or a notebook cell id."""
+    if alt is None:
+        return "no alt attribute"
+    text = alt.strip()
+    if not text:
+        return "an empty alt"
+    if text.lower().rstrip(".:") in GENERIC_ALTS or re.fullmatch(r"(?i)(figure|image|plot|output|cell)[\s_#-]*\d+", text):
+        return f"a generic alt {text!r}"
+    if re.search(r"(?i)\.(png|jpe?g|gif|svg|webp)$", text) or "/" in text and " " not in text:
+        return f"a file name as alt {text!r}"
+    if re.fullmatch(r"(?i)[0-9a-f]{16,}|(cell[-_ ]?)?[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|c\d+", text):
+        return f"an id as alt {text!r}"
+    return None
 
 
 def saved_images(nb) -> int:
@@ -135,6 +160,44 @@ class Visitor:
 
 
 @pytest.fixture(scope="module")
+def axe_script() -> Path:
+    if not AXE.exists():
+        hint = "run `npm ci` (make site does) to install node_modules/axe-core from package-lock.json"
+        if os.environ.get("CI"):
+            pytest.fail(f"axe-core not found at {AXE.relative_to(ROOT)}: {hint}")
+        pytest.skip(f"axe-core not found at {AXE.relative_to(ROOT)}: {hint}")
+    return AXE
+
+
+# Every rule with one of the WCAG 2.1 A/AA tags, the ones axe marks experimental too.
+AXE_RUN = r"""async (tags) => {
+  const rules = axe.getRules(tags).map(r => r.ruleId);
+  // preload: false -- axe would fetch the style sheets again by XHR, which file:// pages refuse
+  const result = await axe.run(document, {runOnly: {type: 'rule', values: rules}, resultTypes: ['violations'],
+                                          preload: false});
+  return {rules: rules.length, violations: result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target.join(' '), impact: n.impact, html: n.html.slice(0, 160)})),
+  }))};
+}"""
+
+
+def axe_check(visitor, path: Path, axe: Path) -> dict:
+    """Open ``path`` offline, inject axe-core and run the WCAG 2.1 A/AA rules: {rules, violations, problems}."""
+    visitor.open(path)
+    visitor.page.add_script_tag(path=str(axe))
+    found = visitor.page.evaluate(AXE_RUN, AXE_TAGS)
+    found["problems"] = list(visitor.problems)
+    return found
+
+
+def blocking(found: dict, page: str) -> list[str]:
+    """One line per element with a serious or critical violation: the rule, the page and the element."""
+    return [f"{v['id']} ({n['impact'] or v['impact']}) on {page} at {n['target']}: {v['help']} -- {n['html']}"
+            for v in found["violations"] for n in v["nodes"] if (n["impact"] or v["impact"]) in BLOCKING]
+
+
+@pytest.fixture(scope="module")
 def visitor(browser, site):
     v = Visitor(browser, site)
     yield v
@@ -184,6 +247,55 @@ def test_the_offline_browser_reports_a_page_that_asks_for_anything_from_elsewher
         page.unlink()
     assert any("cdn.example.org" in p for p in problems) and any("missing.png" in p for p in problems)
     assert any("127.0.0.1:9" in p for p in problems)
+
+
+def test_every_page_passes_axe_wcag_2_1_aa_with_no_serious_or_critical_violation(visitor, site, axe_script):
+    lines, counts = [], {}
+    for path in pages(site):
+        page = path.relative_to(site).as_posix()
+        found = axe_check(visitor, path, axe_script)
+        assert found["rules"] > 40, f"axe ran only {found['rules']} rules on {page}"
+        assert found["problems"] == [], page
+        for v in found["violations"]:
+            counts[f"{v['id']} ({v['impact']})"] = counts.get(f"{v['id']} ({v['impact']})", 0) + len(v["nodes"])
+        lines += blocking(found, page)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTEFACTS / "axe_violations.json").write_text(json.dumps(counts, indent=1, sort_keys=True))
+    assert lines == [], f"{len(lines)} serious or critical axe violations:\n" + "\n".join(lines)
+
+
+def test_the_axe_check_reports_a_page_with_serious_and_critical_violations(visitor, site, axe_script):
+    """The check above can fail: an image without alt, an unlabelled field and a page without a language."""
+    page = site / "_static" / "check-axe.html"
+    page.write_text('<!DOCTYPE html><html><head><title>x</title></head><body><main>'
+                    '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="9" height="9">'
+                    '<input type="text"><button aria-label="Close">Open the menu</button></main></body></html>')
+    try:
+        lines = blocking(axe_check(visitor, page, axe_script), "check-axe.html")
+    finally:
+        page.unlink()
+    rules = {line.split(" ", 1)[0] for line in lines}
+    assert {"image-alt", "label", "html-has-lang", "label-content-name-mismatch"} <= rules, lines
+    assert any("check-axe.html at img" in line for line in lines), lines
+
+
+def test_every_image_on_every_page_has_an_alt_that_says_what_it_shows(visits):
+    bad = {f"{page}: {img['src']}": why for page, info in visits.items() for img in info["alts"]
+           if (why := uninformative_alt(img["alt"]))}
+    assert bad == {}
+    assert sum(len(info["alts"]) for info in visits.values()) > 0, "no image on any page"
+
+
+@pytest.mark.parametrize("alt", [None, "", "  ", "Figure", "figure 3", "Image", "plot.", "output_12",
+                                 "../_images/3f2a9c0d1e4b5a6978c0d1e2f3a4b5c6d7e8f9a0.png", "a/b/c",
+                                 "3f2a9c0d1e4b5a6978c0d1e2f3a4b5c6", "c17", "cell-12"])
+def test_an_alt_that_does_not_say_what_the_image_shows_is_caught(alt):
+    assert uninformative_alt(alt) is not None
+
+
+def test_an_alt_made_from_the_figures_titles_and_labels_passes():
+    assert uninformative_alt("Line plot “One logit → probability → decision”: P(yes) = sigmoid(z) against logit z.") is None
+    assert uninformative_alt("Explorer: sigmoid slope") is None
 
 
 def test_every_link_between_pages_leads_to_a_file_of_the_site(site):

@@ -33,7 +33,8 @@
       if (flat === shown) return;
       shown = flat;
       img.src = base + data.files[data.frames[flat]];
-      img.alt = data.title + ": " + data.readouts[flat];
+      // as course_utils.site.frame_alt: the title, the figure in words, this frame's read-out
+      img.alt = [data.title + ".", data.alt, data.readouts[flat]].filter(Boolean).join(" ");
       readout.textContent = data.readouts[flat];
     }
 
