@@ -225,6 +225,21 @@ def brentq_temperature(logits, target):
                   xtol=1e-12)
 
 
+def bisection_temperature(halvings, *, geometric=True, answer="mid"):
+    """A bisection for exercise 5 that stops after ``halvings`` (too few: close to T, but maybe not within 1e-4)."""
+    def temperature_for(logits, target):
+        z = logits.double()
+        lo, hi = 1e-3, 1e3
+        for _ in range(halvings):
+            mid = math.sqrt(lo * hi) if geometric else (lo + hi) / 2
+            if torch.softmax(z / mid, 0).max().item() > target:
+                lo = mid
+            else:
+                hi = mid
+        return {"mid": math.sqrt(lo * hi) if geometric else (lo + hi) / 2, "lo": lo, "hi": hi}[answer]
+    return another(temperature_for)
+
+
 WEEK02 = {
     "ex1_softmax_vector_test": ("softmax_vector", {
         **TENSOR_ODD,
@@ -252,6 +267,11 @@ WEEK02 = {
         **NUMBER_ODD,
         "brentq on log T": another(brentq_temperature),
         "1 / T": returns(lambda r: 1 / r),
+        **{f"{n} geometric halvings": bisection_temperature(n) for n in (10, 12, 13, 14, 15, 16)},
+        **{f"{n} arithmetic halvings": bisection_temperature(n, geometric=False) for n in (18, 20, 22)},
+        **{f"{n} geometric halvings, returning {end}": bisection_temperature(n, answer=end)
+           for n in (13, 14, 15) for end in ("lo", "hi")},
+        "20 arithmetic halvings, returning lo": bisection_temperature(20, geometric=False, answer="lo"),
     }),
 }
 

@@ -14,7 +14,14 @@ from .week01 import (
     check_sigmoid,
     check_two_head_model,
 )
-from .week02 import check_log_softmax, check_logsumexp, check_softmax_batch, check_softmax_vector, check_temperature_for
+from .week02 import (
+    check_log_softmax,
+    check_logsumexp,
+    check_softmax_batch,
+    check_softmax_vector,
+    check_temperature_for,
+    temperature_reached,
+)
 from .week03 import check_bce_with_logits, check_ce_gradient, check_cross_entropy, check_double_softmax_fix, check_nll
 from .week03_labels import check_masked_cross_entropy, check_multilabel
 from .week04 import (
@@ -54,6 +61,7 @@ __all__ = [
     "check_output_choices", "check_sigmoid", "check_predict_binary", "check_logits_to_classes", "check_two_head_model",
     # week 02
     "check_softmax_vector", "check_softmax_batch", "check_logsumexp", "check_log_softmax", "check_temperature_for",
+    "temperature_reached",
     # week 03
     "check_cross_entropy", "check_nll", "check_bce_with_logits", "check_ce_gradient", "check_double_softmax_fix",
     "check_multilabel", "check_masked_cross_entropy",

@@ -198,34 +198,64 @@ def top_prob_at(logits: torch.Tensor, T: float) -> float:
     return float(torch.softmax(logits.double() / T, dim=0).max())
 
 
+#: The stated accuracy of exercise 5: the top probability must match the target to within this (absolute).
+TEMPERATURE_TOL = 1e-4
+#: A temperature within this relative distance of the right one is "close": the search stopped too early.
+NEAR_MISS_RTOL = 0.05
+
+
 def temperature_cases() -> list[tuple[str, torch.Tensor, float]]:
-    """Week 02: (label, logits (C,), target top-class probability) for the temperature exercise."""
+    """Week 02: (label, logits (C,), target top-class probability) for the temperature exercise; the hidden tests
+    use logits and targets of the same kinds (T well below and well above 1, two classes)."""
     return [
         ("the worked example, target 0.9", torch.tensor(EXAMPLE_LOGITS), 0.9),
         ("three flower species [2.0, 1.0, 0.1], target 0.5", torch.tensor([2.0, 1.0, 0.1]), 0.5),
         ("the same logits, target 0.99 (T below 1)", torch.tensor([2.0, 1.0, 0.1]), 0.99),
         ("two classes [1, 0], target 0.6", torch.tensor([1.0, 0.0]), 0.6),
+        ("the worked example, target 0.3 (T far above 1)", torch.tensor(EXAMPLE_LOGITS), 0.3),
     ]
 
 
-def check_temperature_for(fn: Callable, *, tol: float = 1e-4) -> None:
+def _right_temperature(z: torch.Tensor, target: float) -> float:
+    """The temperature with top probability ``target`` (a geometric bisection run to float64 precision)."""
+    lo, hi = 1e-6, 1e6
+    for _ in range(200):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if top_prob_at(z, mid) > target else (lo, mid)
+    return math.sqrt(lo * hi)
+
+
+def temperature_reached(fn: Callable, logits: torch.Tensor, target: float, *, case: str | None = None,
+                        tol: float = TEMPERATURE_TOL) -> float:
+    """Week 02 exercise 5, one target (the visible check and the hidden tests): ``fn(logits, target)`` must return a
+    positive Python float T with |max softmax(logits / T) - target| < ``tol``; otherwise :class:`CheckFailed` with
+    a hint. Returns T."""
+    label = case or f"logits {[round(v, 3) for v in logits.tolist()]}, target {target:g}"
+    T = TEMPERATURE_FOR.call(fn, (logits, target), case=label)
+    TEMPERATURE_FOR.accept(T, case=label)
+    if not (math.isfinite(T) and T > 0):
+        raise CheckFailed(f"temperature_for returned T = {T}; a temperature must be positive and finite\n"
+                          f"  on case: {label}")
+    p = top_prob_at(logits, T)
+    if abs(p - target) < tol:
+        return T
+    msg = (f"temperature_for is not right yet on case: {label}\n  at T = {T:.6g} the top class gets {p:.6f}, "
+           f"not {target} (off by {abs(p - target):.2g}; the tolerance is {tol:g})")
+    right = _right_temperature(logits, target)
+    if abs(T / right - 1) < NEAR_MISS_RTOL:
+        msg += ("\n  Hint: close, but not within the tolerance: your search stops too early — keep halving "
+                "until the interval is tiny (a hundred halvings of [1e-3, 1e3] are plenty), then return its midpoint")
+    elif close(top_prob_at(logits, 1.0 / T), target, atol=tol, rtol=0):
+        msg += "\n  Hint: you returned 1/T — softmax(z / T) divides the logits by T (or you multiplied by T)"
+    elif p > target:
+        msg += "\n  Hint: the distribution is still too peaked — a larger T spreads the probability out"
+    else:
+        msg += "\n  Hint: the distribution is too flat — a smaller T makes the top class more certain"
+    raise CheckFailed(msg)
+
+
+def check_temperature_for(fn: Callable, *, tol: float = TEMPERATURE_TOL) -> None:
     """Week 02 exercise 5: ``fn(logits, target)`` must return T with max softmax(logits / T) = target."""
     for label, z, target in temperature_cases():
-        T = TEMPERATURE_FOR.call(fn, (z, target), case=label)
-        TEMPERATURE_FOR.accept(T, case=label)
-        if not (math.isfinite(T) and T > 0):
-            raise CheckFailed(f"temperature_for returned T = {T}; a temperature must be positive and finite\n"
-                              f"  on case: {label}")
-        p = top_prob_at(z, T)
-        if close(p, target, atol=tol, rtol=tol):
-            continue
-        msg = f"temperature_for is not right yet on case: {label}\n  at T = {T:.4g} the top class gets {p:.4f}, not {target}"
-        if close(top_prob_at(z, 1.0 / T), target, atol=tol, rtol=tol):
-            msg += "\n  Hint: you returned 1/T — softmax(z / T) divides the logits by T (or you multiplied by T)"
-        elif p > target:
-            msg += "\n  Hint: the distribution is still too peaked — a larger T spreads the probability out"
-        else:
-            msg += "\n  Hint: the distribution is too flat — a smaller T makes the top class more certain"
-        raise CheckFailed(msg)
+        temperature_reached(fn, z, target, case=label, tol=tol)
     passed(f"temperature_for: all {len(temperature_cases())} targets reached to within {tol:g}")
-

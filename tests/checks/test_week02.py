@@ -13,6 +13,8 @@ from course_utils.checks.week02 import (
     check_softmax_batch,
     check_softmax_vector,
     check_temperature_for,
+    temperature_cases,
+    temperature_reached,
 )
 
 
@@ -388,3 +390,45 @@ def test_odd_answers_are_refused_as_the_hidden_tests_refuse_them(check, answer, 
 def test_right_answers_by_another_route_pass(check, answer, capsys):
     check(answer)
     assert capsys.readouterr().out.startswith("✔")
+
+
+def bisection(halvings):
+    """A geometric bisection for the temperature that stops after ``halvings``."""
+    def temperature_for(z, target):
+        lo, hi = 1e-3, 1e3
+        for _ in range(halvings):
+            mid = math.sqrt(lo * hi)
+            if torch.softmax(z.double() / mid, 0).max() > target:
+                lo = mid
+            else:
+                hi = mid
+        return math.sqrt(lo * hi)
+    return temperature_for
+
+
+@pytest.mark.parametrize("halvings", [10, 12, 13])
+def test_a_search_stopped_too_early_is_called_close_without_a_direction(halvings):
+    """Too few halvings give a T a fraction of a percent off: the hint says so, not 'a larger T spreads …'."""
+    msg = hint_of(check_temperature_for, bisection(halvings))
+    assert "close, but not within the tolerance" in msg and "halving" in msg, msg
+    assert "larger T" not in msg and "smaller T" not in msg and "1/T" not in msg
+
+
+def test_the_visible_tolerance_is_the_stated_absolute_one():
+    """13 halvings miss the worked example's 0.9 by 1.5e-4: within 1e-4 + 1e-4 * 0.9, but not within 1e-4."""
+    z = torch.tensor([-1.0, 0.1, 0.032, 0.25, 9.0])
+    with pytest.raises(CheckFailed, match="the tolerance is 0.0001"):
+        temperature_reached(bisection(13), z, 0.9)
+
+
+def test_the_visible_check_has_a_target_far_above_t_1():
+    """The hidden tests ask for T around 6; the visible check asks for one of that kind too."""
+    assert any(good_temperature_for(z, t) > 5 for _, z, t in temperature_cases())
+
+
+def test_the_hidden_tests_raise_the_explained_failure():
+    """A missed hidden target raises the same CheckFailed as the visible check, never a bare AssertionError."""
+    with pytest.raises(CheckFailed) as info:
+        temperature_reached(lambda z, t: 0.5 * good_temperature_for(z, t), torch.tensor([3.0, 1.0, 0.0]), 0.5)
+    assert "larger T" in str(info.value) and "on case: logits [3.0, 1.0, 0.0], target 0.5" in str(info.value)
+    assert temperature_reached(good_temperature_for, torch.tensor([1.0, 0.0]), 0.75) == pytest.approx(1 / math.log(3))
