@@ -139,7 +139,8 @@ def frames_for(paths: list[Path], jobs: int, use_cache: bool) -> dict[str, Path]
             for run in as_completed(runs):
                 p = runs[run]
                 try:
-                    print(f"  ran {p.relative_to(ROOT)} for its explorers' frames and figures' alt texts: {run.result():.0f} s", flush=True)
+                    print(f"  ran {p.relative_to(ROOT)} for its explorers' frames and figures' alt texts: "
+                          f"{run.result():.0f} s", flush=True)
                 except Exception as e:
                     shutil.rmtree(todo[p], ignore_errors=True)
                     raise BuildError(f"{p.relative_to(ROOT)} failed to run: {str(e)[-2000:]}") from None

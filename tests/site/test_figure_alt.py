@@ -34,7 +34,8 @@ def test_a_panel_is_described_by_its_kind_title_axes_and_legend():
     ax.set(title="One logit → probability", xlabel="logit $z$", ylabel=r"$\hat{y} = \sigma(z)$")
     ax.legend()
     assert site.describe_figure(fig) == (
-        "Line plot “One logit → probability”: y\u0302 = σ(z) against logit z; legend: sigmoid(z), threshold 0.5.")
+        "Line plot “One logit → probability”: y\u0302 = σ(z) against logit z; "
+        "legend: sigmoid(z), threshold 0.5.")
 
 
 def test_panels_are_numbered_twins_join_their_panel_and_colour_bars_are_named():
@@ -124,7 +125,8 @@ def test_the_sphinx_hook_finds_a_figures_alt_by_the_hash_of_its_image(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell("plot()", outputs=[
         _figure_output(b"png bytes", {"image/png": {"alt": "Line plot “A”."}}), _figure_output(b"other")])]
     nbformat.write(nb, tmp_path / "week.ipynb")
-    assert conf._figure_alts(tmp_path / "week.ipynb") == {hashlib.sha256(b"png bytes").hexdigest(): "Line plot “A”."}
+    digest = hashlib.sha256(b"png bytes").hexdigest()
+    assert conf._figure_alts(tmp_path / "week.ipynb") == {digest: "Line plot “A”."}
 
 
 def test_an_explorers_frame_is_described_by_its_title_its_figure_and_its_read_out():
