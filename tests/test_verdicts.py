@@ -276,6 +276,18 @@ WEEK02 = {
 }
 
 
+# --------------------------------------------------------------------------- week 04 helpers
+def safe_mse_saying(message):
+    """A safe_mse (week 04) whose ValueError for mismatched shapes has the message ``message(output, target)``."""
+    def safe_mse(output, target):
+        if output.dim() == target.dim() + 1 and output.shape[-1] == 1:
+            output = output.squeeze(-1)
+        if output.shape != target.shape:
+            raise ValueError(message(output, target))
+        return ((output - target) ** 2).mean()
+    return another(safe_mse)
+
+
 # --------------------------------------------------------------------------- week 03
 def value(transform):
     """A value answer (not a function) with ``transform`` applied."""
@@ -423,6 +435,10 @@ WEEK04 = {
                                                                                         target)),
             "squeeze() of every size-1 dimension": another(lambda output, target: F.mse_loss(output.squeeze(), target)),
             "no shape check": another(lambda output, target: ((output - target) ** 2).mean()),
+            "a message naming neither shape": safe_mse_saying(lambda o, t: "the shapes do not match"),
+            "a message naming only the output's shape": safe_mse_saying(lambda o, t: f"bad shape {tuple(o.shape)}"),
+            "a message naming only the targets' shape": safe_mse_saying(lambda o, t: f"shape: want {tuple(t.shape)}"),
+            "the shapes as torch.Size": safe_mse_saying(lambda o, t: f"shape {o.shape} vs {t.shape}"),
         }),
     ],
     "ex4_huber_test": ("huber", {

@@ -34,6 +34,7 @@ from .week04 import (
     check_mse,
     check_rmse,
     check_safe_mse,
+    refuses_mismatched_shapes,
 )
 from .week05 import check_digits_model, check_evaluate, check_fixed_train, check_loss_pairing, check_train_one_epoch
 from .week06 import (
@@ -67,7 +68,7 @@ __all__ = [
     "check_multilabel", "check_masked_cross_entropy",
     # week 04
     "check_mae", "check_mse", "check_rmse", "check_huber", "check_loss_grad", "check_loss_choice", "check_bug_shape",
-    "check_safe_mse", "check_gd_line",
+    "check_safe_mse", "check_gd_line", "refuses_mismatched_shapes",
     # week 05
     "check_loss_pairing", "check_train_one_epoch", "check_evaluate", "check_fixed_train", "check_digits_model",
     # week 06

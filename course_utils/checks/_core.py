@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import signal
 import threading
 import time
@@ -355,8 +356,18 @@ def check_choices(answers, key: Mapping, choices, hints: Mapping, *, what: str, 
             raise CheckFailed(f"answers[{task!r}] is not right yet." + (f"\n  Hint: {hint}" if hint else ""))
 
 
-def expect_value_error(fn: Callable, name: str, args: tuple, what: str, word: str) -> None:
-    """Fail unless ``fn(*args)`` raises ValueError whose message mentions ``word`` (weeks 03, 04)."""
+_NUMBER_GROUP = re.compile(r"\d+(?:\s*[,x×*]\s*\d+)*")
+
+
+def shapes_named(message: str) -> set[tuple[int, ...]]:
+    """The shapes a message writes out: (5, 1), [5, 1], torch.Size([5, 1]), 5x1 and 5 × 1 all name (5, 1)."""
+    return {tuple(int(n) for n in re.findall(r"\d+", group)) for group in _NUMBER_GROUP.findall(message)}
+
+
+def expect_value_error(fn: Callable, name: str, args: tuple, what: str, word: str, *,
+                       naming: Sequence[tuple[str, Sequence[tuple[int, ...]]]] = ()) -> None:
+    """Fail unless ``fn(*args)`` raises ValueError whose message mentions ``word`` (weeks 03, 04) and, for each
+    ``(argument, shapes)`` in ``naming``, writes out one of that argument's ``shapes`` (week 04)."""
     try:
         with _time_limit(TIME_LIMIT_S):
             fn(*args)
@@ -368,6 +379,13 @@ def expect_value_error(fn: Callable, name: str, args: tuple, what: str, word: st
         if word not in str(exc).lower():
             raise CheckFailed(f"{name} raised ValueError for {what}, good — but its message {str(exc)!r} does not "
                               f"say which argument is wrong\n  Hint: mention {word!r} in the message") from None
+        found = shapes_named(str(exc))
+        missing = [arg for arg, shapes in naming if not found & {tuple(s) for s in shapes}]
+        if missing:
+            shown = " and ".join(f"{arg} {tuple(shapes[0])}" for arg, shapes in naming)
+            raise CheckFailed(f"{name} raised ValueError for {what}, good — but its message {str(exc)[:200]!r} does "
+                              f"not name the shape of {' or '.join(missing)}\n  Hint: put both shapes in the message "
+                              f"(here {shown}), e.g. with tuple(x.shape)") from None
         return
     except Exception as exc:
         raise CheckFailed(f"{name} raised {type(exc).__name__} for {what}; raise a ValueError instead\n  Hint: "

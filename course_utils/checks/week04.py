@@ -308,6 +308,15 @@ def diagnose_safe_mse(got, case: Case, expected) -> str | None:
     return diagnose_regression(got, case, expected)
 
 
+def refuses_mismatched_shapes(fn: Callable, output: torch.Tensor, target: torch.Tensor, what: str | None = None) -> None:
+    """Week 04 exercise 3 (the visible check and the hidden tests): ``fn(output, target)`` must raise a ValueError
+    whose message has the word "shape" and both shapes (the output's as given, or flattened from (N, 1) to (N,))."""
+    out_shapes = [tuple(output.shape)] + ([tuple(output.shape[:-1])] if output.dim() > 1 and output.shape[-1] == 1 else [])
+    what = what or f"output {tuple(output.shape)} with targets {tuple(target.shape)}"
+    expect_value_error(fn, "safe_mse", (output, target), what, "shape",
+                       naming=[("the output", out_shapes), ("the targets", [tuple(target.shape)])])
+
+
 def check_safe_mse(fn: Callable) -> None:
     """Week 04 exercise: ``fn(output, target)`` accepts output (N, 1) or (N,) with target (N,) and refuses other shapes."""
     g = torch.Generator().manual_seed(44)
@@ -324,11 +333,11 @@ def check_safe_mse(fn: Callable) -> None:
         return torch.nn.functional.mse_loss(out.reshape(target.shape), target)
 
     check_function(fn, reference, cases, diagnose=diagnose_safe_mse, error_hints=ERROR_HINTS, rule=SAFE_MSE)
-    expect_value_error(fn, "safe_mse", (torch.zeros(5, 1), torch.zeros(4)), "output (5, 1) with targets (4,)", "shape")
-    expect_value_error(fn, "safe_mse", (torch.zeros(3, 2), torch.zeros(3)), "output (3, 2) with targets (3,)", "shape")
-    expect_value_error(fn, "safe_mse", (torch.zeros(1, 6), torch.zeros(6)),
-                       "output (1, 6) with targets (6,) — six outputs of one sample, not one output per sample", "shape")
-    passed("safe_mse: refuses shapes that cannot be matched, with a message about the shapes")
+    refuses_mismatched_shapes(fn, torch.zeros(5, 1), torch.zeros(4), "output (5, 1) with targets (4,)")
+    refuses_mismatched_shapes(fn, torch.zeros(3, 2), torch.zeros(3), "output (3, 2) with targets (3,)")
+    refuses_mismatched_shapes(fn, torch.zeros(1, 6), torch.zeros(6),
+                              "output (1, 6) with targets (6,) — six outputs of one sample, not one output per sample")
+    passed("safe_mse: refuses shapes that cannot be matched, with a message naming both shapes")
 
 
 

@@ -541,3 +541,52 @@ def test_loss_grad_by_autograd_is_refused_with_the_by_hand_hint():
         ((p - target) ** 2).mean().backward()
         return p.grad
     fails_with(lambda f: check_loss_grad(f, "mse"), by_autograd, "without autograd", "the derivative you derived")
+
+
+def safe_mse_saying(message):
+    """A right safe_mse whose ValueError has the message ``message(output, target)``."""
+    def safe_mse(out, target):
+        if out.dim() == target.dim() + 1 and out.shape[-1] == 1:
+            out = out.squeeze(-1)
+        if out.shape != target.shape:
+            raise ValueError(message(out, target))
+        return ((out - target) ** 2).mean()
+    return safe_mse
+
+
+@pytest.mark.parametrize("message, missing", [
+    (lambda o, t: "the shapes do not match", "the output or the targets"),
+    (lambda o, t: f"output shape {tuple(o.shape)} is wrong", "the targets"),
+    (lambda o, t: f"shape mismatch: targets have shape {tuple(t.shape)}", "the output"),
+])
+def test_safe_mse_message_must_name_both_shapes(message, missing):
+    """The text asks for "the word shape and both shapes": a message without them is refused, saying which is missing."""
+    msg = fails_with(checks.check_safe_mse, safe_mse_saying(message), f"does not name the shape of {missing}",
+                     "put both shapes in the message")
+    assert "Traceback" not in msg
+
+
+@pytest.mark.parametrize("message", [
+    lambda o, t: f"shape mismatch: {tuple(o.shape)} vs {tuple(t.shape)}",
+    lambda o, t: f"shape {o.shape} does not match {t.shape}",  # torch.Size([5]) and torch.Size([4])
+    lambda o, t: f"shapes {'x'.join(map(str, o.shape))} and {'x'.join(map(str, t.shape))} differ",
+    lambda o, t: f"Shape {list(o.shape)} != {list(t.shape)}",
+])
+def test_safe_mse_message_may_write_the_shapes_in_any_usual_way(message, capsys):
+    checks.check_safe_mse(safe_mse_saying(message))
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+def test_the_original_output_shape_counts_as_named():
+    """(5, 1) as given or (5,) after flattening both name the output."""
+    def safe_mse(out, target):
+        if out.shape != target.shape and out.reshape(-1).shape != target.shape:
+            raise ValueError(f"shape {tuple(out.shape)} does not fit {tuple(target.shape)}")
+        flat = out.squeeze(-1) if out.dim() == 2 and out.shape[1] == 1 else out
+        if flat.shape != target.shape:
+            raise ValueError(f"shape {tuple(out.shape)} does not fit {tuple(target.shape)}")
+        return ((flat - target) ** 2).mean()
+    checks.refuses_mismatched_shapes(safe_mse, torch.zeros(5, 1), torch.zeros(4))
+    with pytest.raises(CheckFailed, match="does not name the shape of the targets"):
+        checks.refuses_mismatched_shapes(safe_mse_saying(lambda o, t: f"shape {tuple(o.shape)} vs ?"),
+                                         torch.zeros(1, 6), torch.zeros(6))
