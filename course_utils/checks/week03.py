@@ -196,10 +196,12 @@ def diagnose_bce_with_logits(got, case: Case, expected) -> str | None:
 #: max(x, 0) typed as Python's max or as torch.maximum: the raw errors, and what to write instead.
 MAX_HINTS = {
     "Boolean value of Tensor with more than one value is ambiguous": (
-        "Python's max(x, 0) compares the whole tensor with 0 at once; take the maximum entry by entry with "
-        "logits.clamp(min=0)"),
-    "must be Tensor, not int": ("torch.maximum needs two tensors, not a tensor and the number 0; for max(x, 0) "
-                                "entry by entry write logits.clamp(min=0)"),
+        "Python's max(x, 0), min or an `if` on a tensor of several values asks for one True/False for the whole "
+        "tensor; take the maximum entry by entry with logits.clamp(min=0)"),
+    "must be Tensor, not": ("torch.maximum needs two tensors, not a tensor and a number; for max(x, 0) entry by "
+                            "entry write logits.clamp(min=0)"),
+    "torch.return_types.max": ("torch.max(x, 0) is the maximum along dimension 0 and returns (values, indices); "
+                               "for max(x, 0) entry by entry write logits.clamp(min=0)"),
 }
 
 

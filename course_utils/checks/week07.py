@@ -32,7 +32,7 @@ BRIER = define_rule("brier_score")  # a 0-dim tensor
 COST_THRESHOLD = define_rule("cost_threshold", returns="float")
 BIOPSY = define_rule("biopsy", dtype=torch.bool)
 ECE = define_rule("expected_calibration_error", returns="float")
-FIT_TEMPERATURE = define_rule("fit_temperature", returns="float", atol=1e-3, rtol=1e-2)  # within about 1 %
+FIT_TEMPERATURE = define_rule("fit_temperature", returns="float", atol=1e-6, rtol=1e-2)  # within 1 %, small T too
 REPORT = define_rule("calibration_report", returns=("float", "tensor", "float", "float"),
                      parts=("T", "probs", "ece_before", "ece_after"))
 
@@ -236,8 +236,10 @@ def _ece_variant(probs, targets, n_bins, *, true_class=False, unweighted=False, 
     correct = (probs.argmax(dim=1) == targets).double()
     if left_closed:  # [lo, hi) bins, as floor(conf * M)
         index = torch.floor(conf * n_bins).long()
-    elif float32_edges:  # torch.linspace(0, 1, M + 1) in float32: 0.9 is stored as 0.8999999762
-        index = torch.bucketize(conf, torch.linspace(0, 1, n_bins + 1)[1:-1].double(), right=False)
+    elif float32_edges:  # float32 edges store 0.9 as 0.8999999762; float64 linspace gives 0.5499999999999999
+        edges = (torch.linspace(0, 1, n_bins + 1) if float32_edges == "float32"
+                 else torch.linspace(0, 1, n_bins + 1, dtype=torch.float64))
+        index = torch.bucketize(conf, edges[1:-1].double(), right=False)
     else:
         index = torch.bucketize(conf, (torch.arange(n_bins + 1, dtype=torch.float64) / n_bins)[1:-1], right=False)
     keep = index < n_bins
@@ -260,6 +262,12 @@ def _ece_variant(probs, targets, n_bins, *, true_class=False, unweighted=False, 
     return sum(w * g for w, g in zip(weights, gaps, strict=True))
 
 
+_EDGE_HINT = ("a confidence exactly on an edge landed in the bin above it: your edges are a hair below k / M. "
+              "Float32 edges (torch.linspace(0, 1, n_bins + 1), or torch.arange(n_bins + 1) / n_bins without "
+              "a dtype) store 0.9 as 0.8999999762, and torch.linspace even in float64 gives 0.5499999999999999 "
+              "for 0.55. Build them as torch.arange(n_bins + 1, dtype=torch.float64) / n_bins")
+
+
 def diagnose_ece(got, case: Case, expected) -> str | None:
     """Week 07: name the usual ECE mistakes: true-class probability, no weights, edges, confidence 1.0, NaN, sign."""
     probs, targets = case.args[:2]
@@ -274,9 +282,7 @@ def diagnose_ece(got, case: Case, expected) -> str | None:
         ({"true_class": True}, _TRUE_CLASS),
         ({"unweighted": True}, "you averaged the bins' gaps equally; weight each bin by its share of the samples, "
                                "count / N (a bin with 2 samples must count less than one with 200)"),
-        ({"float32_edges": True}, "a confidence exactly on an edge landed in the bin above it: float32 edges "
-                                  "(torch.linspace(0, 1, n_bins + 1)) store 0.9 as 0.8999999762. Build them as "
-                                  "torch.arange(n_bins + 1, dtype=torch.float64) / n_bins"),
+        *[({"float32_edges": kind}, _EDGE_HINT) for kind in ("float32", "float64")],
         ({"left_closed": True}, "a confidence exactly on a bin edge, e.g. 0.5 with 4 bins, belongs to the bin "
                                 "below it: the bins are (lo, hi], so 0.5 is in (0.25, 0.5]"),
         ({"left_closed": True, "drop_one": True}, "a confidence of exactly 1.0 fell out of your bins: it belongs "
@@ -317,8 +323,9 @@ def check_ece(fn) -> None:
         Case("confidences of exactly 0.9 and 0.7, on edges of 10 bins (n_bins=10)",
              (_probs([[0.9, 0.1], [0.9, 0.1], [0.85, 0.15], [0.7, 0.3], [0.75, 0.25]]), torch.tensor([0, 0, 1, 0, 1]),
               10)),
-        Case("confidences of exactly 0.95, on an edge of 20 bins (n_bins=20)",
-             (_probs([[0.95, 0.05], [0.95, 0.05], [0.92, 0.08], [0.6, 0.4]]), torch.tensor([0, 1, 0, 0]), 20)),
+        Case("confidences of exactly 0.95 and 0.55, on edges of 20 bins (n_bins=20)",
+             (_probs([[0.95, 0.05], [0.95, 0.05], [0.92, 0.08], [0.55, 0.45], [0.53, 0.47]]),
+              torch.tensor([0, 1, 0, 0, 1]), 20)),
         Case("default n_bins=15, 60 random samples", (rand, rand_y)),
     ]
     check_function(fn, _ece_ref, cases, diagnose=diagnose_ece, rule=ECE,

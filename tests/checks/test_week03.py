@@ -166,8 +166,10 @@ def bce_torch_maximum(x, y):
 
 @pytest.mark.parametrize("fn,hint", [
     (bce_naive, r"logits.clamp\(min=0\) - logits \* target \+ torch.log1p"),
-    (bce_python_max, r"Python's max\(x, 0\) compares the whole tensor .* logits.clamp\(min=0\)"),
+    (bce_python_max, r"Python's max\(x, 0\), min or an `if` on a tensor .* logits.clamp\(min=0\)"),
     (bce_torch_maximum, r"torch.maximum needs two tensors.*logits.clamp\(min=0\)"),
+    (lambda x, y: (torch.maximum(x, 0.0) - x * y + torch.log1p(torch.exp(-x.abs()))).mean(), "torch.maximum needs"),
+    (lambda x, y: (torch.max(x, 0) - x * y + torch.log1p(torch.exp(-x.abs()))).mean(), "maximum along dimension 0"),
     (bce_probability_route, "capped"),
     (bce_swapped, "swapped y and 1 - y"),
     (bce_double_sigmoid, "double sigmoid"),

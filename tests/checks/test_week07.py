@@ -111,8 +111,8 @@ def test_check_cost_threshold_refuses_values_instead_of_functions():
 def _ece(p, y, n_bins=15):
     conf, pred = p.max(dim=1)
     correct = (pred == y).double()
-    edges = torch.linspace(0, 1, n_bins + 1, dtype=conf.dtype)
-    idx = torch.bucketize(conf, edges[1:-1])
+    edges = torch.arange(n_bins + 1, dtype=torch.float64) / n_bins  # exactly k / M
+    idx = torch.bucketize(conf.double(), edges[1:-1])
     total = 0.0
     for k in range(n_bins):
         m = idx == k
@@ -177,11 +177,11 @@ def _mce(p, y, n_bins=15):
     return cal.maximum_calibration_error(p, y, n_bins)
 
 
-def _ece_linspace_edges(p, y, n_bins=15):
-    """Edges from torch.linspace in float32: 0.9 of 10 bins is stored as 0.8999999762."""
+def _ece_linspace_edges(p, y, n_bins=15, dtype=torch.float32):
+    """Edges from torch.linspace: in float32 0.9 of 10 bins is 0.8999999762, in float64 0.55 of 20 is 0.54999..."""
     conf, pred = p.max(dim=1)
     correct = (pred == y).double()
-    edges = torch.linspace(0, 1, n_bins + 1)
+    edges = torch.linspace(0, 1, n_bins + 1, dtype=dtype)
     ece = 0.0
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         m = (conf > lo) & (conf <= hi)
@@ -191,7 +191,8 @@ def _ece_linspace_edges(p, y, n_bins=15):
 
 
 @pytest.mark.parametrize("wrong, hint", [
-    (_ece_linspace_edges, "float32 edges"),
+    (_ece_linspace_edges, "a hair below k / M"),
+    (lambda p, y, n_bins=15: _ece_linspace_edges(p, y, n_bins, dtype=torch.float64), "even in float64"),
     (_ece_true_class, "probability of the true class"),
     (_ece_unweighted, "weight each bin by its share"),
     (lambda p, y, n_bins=15: _ece_floor(p, y, n_bins, drop_one=True), "exactly 1.0 fell out of your bins"),
