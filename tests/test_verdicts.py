@@ -483,6 +483,13 @@ WEEK04 = {
 
 
 # --------------------------------------------------------------------------- week 06
+def hinge_by_loop(scores, targets, margin=1.0):
+    total = torch.zeros((), dtype=scores.dtype)
+    for i in range(len(scores)):
+        total = total + torch.clamp(margin - targets[i] * scores[i], min=0)
+    return total / len(scores)
+
+
 def weighted_ce_by_nll(logits, targets, weight):
     return F.nll_loss(torch.log_softmax(logits, dim=1), targets, weight=weight)
 
@@ -514,6 +521,10 @@ WEEK06 = {
         **TENSOR_ODD,
         "relu": another(lambda scores, targets, margin=1.0: F.relu(margin - targets * scores).mean()),
         "margin 1 always": another(lambda scores, targets, margin=1.0: F.relu(1 - targets * scores).mean()),
+        "a Python loop over the samples": another(hinge_by_loop),
+        "a loop that stacks per-sample losses": another(lambda scores, targets, margin=1.0: torch.stack(
+            [torch.clamp(margin - t * s, min=0) for s, t in zip(scores, targets, strict=True)]).mean()),
+        "max(0, tensor)": another(lambda scores, targets, margin=1.0: max(0, margin - targets * scores).mean()),
     }),
     "ex3_weighted_ce_test": ("weighted_cross_entropy", {
         **TENSOR_ODD,

@@ -45,6 +45,7 @@ from .week06 import (
     check_pick_losses,
     check_poisson_nll,
     check_weighted_ce,
+    hinge_without_loops,
 )
 from .week07 import (
     check_brier,
@@ -73,7 +74,7 @@ __all__ = [
     "check_loss_pairing", "check_train_one_epoch", "check_evaluate", "check_fixed_train", "check_digits_model",
     # week 06
     "check_pick_losses", "check_hinge", "check_weighted_ce", "check_poisson_nll", "check_multitask_loss",
-    "check_paired_t", "check_comparison_report",
+    "check_paired_t", "check_comparison_report", "hinge_without_loops",
     # week 07
     "check_confidence_and_correct", "check_brier", "check_cost_threshold", "check_ece", "check_fit_temperature",
     "check_calibration_report",

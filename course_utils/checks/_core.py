@@ -62,6 +62,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+import torch.overrides
 
 from ._failed import HINT_MIME, CheckFailed, _student_frames  # noqa: F401  (re-exported)
 
@@ -393,6 +394,39 @@ def expect_value_error(fn: Callable, name: str, args: tuple, what: str, word: st
                           ) from None
     raise CheckFailed(f"{name} accepted {what} without complaint\n  Hint: check the argument first and "
                       f"`raise ValueError(...)` with a message naming {word!r}")
+
+
+class _CountTorchCalls(torch.overrides.TorchFunctionMode):
+    """Counts the torch functions and tensor methods called inside the ``with`` block."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.calls += 1
+        return func(*args, **(kwargs or {}))
+
+
+def torch_calls(fn: Callable, args: tuple = (), kwargs: dict | None = None, *, name: str,
+                error_hints: Mapping[str, str] | None = None) -> int:
+    """How many torch functions and tensor methods one call ``fn(*args, **kwargs)`` makes (errors as in
+    :func:`call_student`)."""
+    with _CountTorchCalls() as counter:
+        call_student(fn, clone(args), clone(kwargs or {}), name=name, error_hints=error_hints)
+    return counter.calls
+
+
+def require_no_loop(fn: Callable, name: str, make_args: Callable[[int], tuple], *, sizes: tuple[int, int] = (8, 512),
+                    kwargs: dict | None = None, hint: str, error_hints: Mapping[str, str] | None = None) -> None:
+    """Fail when ``fn`` makes more torch calls for a batch of ``sizes[1]`` samples than for ``sizes[0]``, beyond a
+    slack: a Python loop over the samples (whole-tensor operations make the same calls for any batch size).
+    ``make_args(n)`` gives the arguments for a batch of n."""
+    small, big = (torch_calls(fn, make_args(n), kwargs, name=name, error_hints=error_hints) for n in sizes)
+    if big > small + (sizes[1] - sizes[0]) // 4:
+        raise CheckFailed(f"{name} makes {big} torch calls for a batch of {sizes[1]} and {small} for a batch of "
+                          f"{sizes[0]}: it loops over the samples in Python, and the exercise says no loops\n"
+                          f"  Hint: {hint}")
 
 
 def as_number(value) -> float | None:

@@ -22,6 +22,7 @@ from ._core import (
     close,
     passed,
     require_callable,
+    require_no_loop,
 )
 from ._rules import define_rule
 
@@ -108,7 +109,34 @@ def check_hinge(fn) -> None:
         Case("float64 scores and targets (the result keeps their dtype)",
              (torch.tensor([0.3, -2.0, 1.5], dtype=torch.float64), torch.tensor([-1.0, -1.0, 1.0], dtype=torch.float64))),
     ]
-    check_function(fn, hinge, cases, diagnose=diagnose_hinge, rule=HINGE)
+    check_function(fn, hinge, cases, diagnose=diagnose_hinge, error_hints=HINGE_ERROR_HINTS, rule=HINGE, quiet=True)
+    hinge_without_loops(fn)
+    passed(f"hinge: all {len(cases)} cases match the reference, with whole-tensor operations")
+
+
+#: Python's max, torch.maximum and torch.max with the number 0 on a tensor of scores: the raw errors, and the fix.
+HINGE_ERROR_HINTS = {
+    "Boolean value of Tensor with more than one value is ambiguous": (
+        "Python's max(0, x) asks for one True/False about the whole tensor; for max(0, ·) entry by entry write "
+        "torch.clamp(..., min=0)"),
+    "must be Tensor, not": ("torch.maximum needs two tensors, not a number and a tensor; for max(0, ·) entry by "
+                            "entry write torch.clamp(..., min=0)"),
+    "torch.return_types.max": ("torch.max(x, 0) is the maximum along dimension 0 and returns (values, indices); "
+                               "for max(0, ·) entry by entry write torch.clamp(..., min=0)"),
+}
+
+
+def _hinge_batch(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(n)
+    return torch.randn(n, generator=g), torch.randint(0, 2, (n,), generator=g).float() * 2 - 1
+
+
+def hinge_without_loops(fn) -> None:
+    """Week 06 exercise 2 (the visible check and the hidden tests): the text says "no Python loops", so the hinge
+    must make as many torch calls for 512 samples as for 8 (a loop over the samples makes hundreds more)."""
+    require_no_loop(fn, "hinge", _hinge_batch, error_hints=HINGE_ERROR_HINTS,
+                    hint="compute margin − targets·scores for the whole batch at once, clamp it at 0 with "
+                         "torch.clamp(..., min=0), and take the .mean()")
 
 
 def _wce_ref(logits, targets, weight):

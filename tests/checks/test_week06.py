@@ -245,3 +245,43 @@ def test_check_comparison_report_odd_winner_gets_a_hint(screen, winner):
     comparison, _, t_value, p_value = _report(screen["right"])
     with pytest.raises(CheckFailed, match="winner"):
         checks.check_comparison_report(comparison, winner, t_value, p_value)
+
+
+def _hinge_loop(s, y, margin=1.0):
+    total = torch.zeros((), dtype=s.dtype)
+    for i in range(len(s)):
+        total = total + torch.clamp(margin - y[i] * s[i], min=0)
+    return total / len(s)
+
+
+@pytest.mark.parametrize("looped", [
+    _hinge_loop,
+    lambda s, y, margin=1.0: torch.stack([torch.clamp(margin - b * a, min=0) for a, b in zip(s, y, strict=True)]).mean(),
+    lambda s, y, margin=1.0: sum(torch.relu(margin - b * a) for a, b in zip(s, y, strict=True)) / len(s),
+])
+def test_a_python_loop_over_the_samples_is_refused(looped):
+    """The text says no loops: a right value computed sample by sample fails, in the check and the hidden test."""
+    for check in (checks.check_hinge, checks.hinge_without_loops):
+        with pytest.raises(CheckFailed, match="loops over the samples in Python, and the exercise says no loops"):
+            check(looped)
+
+
+@pytest.mark.parametrize("vectorised", [
+    _hinge,
+    lambda s, y, margin=1.0: F.relu(margin - y * s).mean(),
+    lambda s, y, margin=1.0: torch.where(margin - y * s > 0, margin - y * s, torch.zeros_like(s)).mean(),
+])
+def test_whole_tensor_hinges_pass(vectorised, capsys):
+    checks.check_hinge(vectorised)
+    assert "with whole-tensor operations" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda s, y, margin=1.0: max(0, margin - y * s).mean(), r"Python's max\(0, x\) asks for one True/False"),
+    (lambda s, y, margin=1.0: torch.maximum(0, margin - y * s).mean(), "torch.maximum needs two tensors"),
+    (lambda s, y, margin=1.0: torch.max(margin - y * s, 0).mean(), r"torch.max\(x, 0\) is the maximum along dimension 0"),
+])
+def test_max_with_zero_gets_the_clamp_hint(wrong, hint):
+    with pytest.raises(CheckFailed, match=hint) as info:
+        checks.check_hinge(wrong)
+    assert r"torch.clamp(..., min=0)" in str(info.value)
