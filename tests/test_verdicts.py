@@ -245,6 +245,10 @@ WEEK02 = {
         **TENSOR_ODD,
         "torch.softmax": another(lambda x: torch.softmax(x, dim=0)),
         "exp(x - logsumexp(x)), less precise": another(lambda x: torch.exp(x - torch.logsumexp(x, 0))),
+        "the max taken with .item()": another(lambda x: torch.exp(x - x.max().item()) / torch.exp(
+            x - x.max().item()).sum()),
+        "the result rebuilt from .item()": returns(lambda r: torch.stack([torch.tensor(v.item(), dtype=r.dtype)
+                                                                         for v in r])),
     }),
     "ex2_softmax_batch_test": ("softmax_batch", {
         **TENSOR_ODD,

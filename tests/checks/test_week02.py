@@ -432,3 +432,35 @@ def test_the_hidden_tests_raise_the_explained_failure():
         temperature_reached(lambda z, t: 0.5 * good_temperature_for(z, t), torch.tensor([3.0, 1.0, 0.0]), 0.5)
     assert "larger T" in str(info.value) and "on case: logits [3.0, 1.0, 0.0], target 0.5" in str(info.value)
     assert temperature_reached(good_temperature_for, torch.tensor([1.0, 0.0]), 0.75) == pytest.approx(1 / math.log(3))
+
+
+# --------------------------------------------------------------------------- .item(): what the text says is what is checked
+def softmax_shift_by_item(x):
+    e = torch.exp(x - x.max().item())  # a constant shift: softmax and its gradient are unchanged
+    return e / e.sum()
+
+
+def softmax_rebuilt_by_item(x):
+    e = torch.exp(x - x.max())
+    return torch.stack([torch.tensor((v / e.sum()).item(), dtype=x.dtype) for v in e])
+
+
+def test_the_max_taken_with_item_passes_as_the_text_says(capsys):
+    check_softmax_vector(softmax_shift_by_item)
+    assert capsys.readouterr().out.startswith("✔")
+
+
+def test_a_result_taken_through_item_is_refused_with_the_gradient_hint():
+    msg = hint_of(check_softmax_vector, softmax_rebuilt_by_item)
+    assert ".item()" in msg and "cut the result off from the gradient" in msg, msg
+
+
+def test_the_text_forbids_item_only_where_the_check_refuses_it():
+    """The intro used to forbid `.item()` outright, yet a max taken with .item() keeps the gradient and passes."""
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[2] / "solutions/week02/week02_exercises.ipynb").read_text())
+    intro = "".join(nb["cells"][0]["source"])
+    assert "no `.item()`" not in intro
+    assert "harmless as the max you subtract, fatal as the result" in intro
