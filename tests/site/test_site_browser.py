@@ -382,6 +382,7 @@ STATE = r"""async (k) => {
   return {src: img.getAttribute('src'), readout: root.querySelector('.cse-readout').textContent,
           values: [...root.querySelectorAll('output.cse-value')].map(o => o.textContent),
           file: data.files[data.frames[flat]], expected: data.readouts[flat], loaded: img.naturalWidth > 0,
+          alt: img.alt, figure: data.alt,
           hasText: data.readouts.some(r => r)};
 }"""
 
@@ -439,6 +440,8 @@ def test_moving_each_slider_swaps_in_its_frame_and_readout_instantly(visitor, si
                     assert now["values"] != start["values"], f"{where} ({key}): the slider's read-out did not change"
                     assert now["src"].endswith(now["file"]) and now["loaded"], f"{where} ({key}): wrong frame"
                     assert now["readout"] == now["expected"], f"{where} ({key}): the text is not the frame's"
+                    assert now["figure"] and now["figure"] in now["alt"] and now["alt"].endswith(now["expected"]), (
+                        f"{where} ({key}): the frame's alt text {now['alt']!r} does not describe it")
                     text_moves |= now["readout"] != start["readout"]
                 page.evaluate(RESET, k)
                 assert page.evaluate(STATE, k)["src"] == start["src"], f"{where}: not back at the start"
