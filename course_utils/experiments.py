@@ -104,6 +104,20 @@ def decisions(scores, targets, threshold: float = 0.5) -> Decisions:
                      tn=int((~flag & ~pos).sum()))
 
 
+class SummaryRow(dict):
+    """One row of :meth:`Comparison.summary`: a dict whose missing keys say which keys there are."""
+
+    def __missing__(self, key):
+        keys = ", ".join(repr(k) for k in self)
+        if key in ("t", "W", "t_value", "p_value", "statistic", "p", "diff", "pvalue"):
+            if "statistic" not in self:
+                raise KeyError(f"{key!r}: this row ({self['loss']!r}) is the baseline, which is not tested against "
+                               "itself; the paired test against it is in the other rows (keys 'statistic' and 'p')")
+            raise KeyError(f"{key!r}: a summary row has the keys {keys}; the table's column 't' (or 'W') is the key "
+                           "'statistic'")
+        raise KeyError(f"{key!r}: a summary row has the keys {keys}")
+
+
 @dataclass
 class Comparison:
     """Scores of repeated runs, one array (S,) per loss, and paired tests against the first loss."""
@@ -118,11 +132,12 @@ class Comparison:
         return next(iter(self.scores))
 
     def summary(self) -> list[dict]:
-        """One row per loss: mean, sample sd, min, max; and vs the baseline: mean paired difference, statistic, p."""
+        """One row per loss: mean, sample sd, min, max; and vs the baseline: mean paired difference, statistic, p.
+        A key a row lacks raises a KeyError that lists the keys it has (the table's "t" is the key "statistic")."""
         base = self.scores[self.baseline]
         rows = []
         for name, s in self.scores.items():
-            row = {"loss": name, "mean": s.mean(), "sd": s.std(ddof=1), "min": s.min(), "max": s.max()}
+            row = SummaryRow(loss=name, mean=s.mean(), sd=s.std(ddof=1), min=s.min(), max=s.max())
             if name != self.baseline:
                 stat, p = paired_test(s, base, self.test)
                 row.update(diff=float((s - base).mean()), statistic=stat, p=p)
@@ -179,6 +194,15 @@ def compare_losses(run: Callable[[Callable, int], float], losses: Mapping[str, C
     return Comparison(scores=scores, seeds=seeds, metric=metric, test=test)
 
 
+def _loss_type_hint(message: str) -> str | None:
+    """A hint for a loss that passes a Python number where torch's loss wants a tensor (pos_weight, weight)."""
+    for arg in ("pos_weight", "weight"):
+        if f"argument '{arg}'" in message and "must be Tensor" in message:
+            return (f"{arg} must be a tensor, not a Python number: keep it a tensor — e.g. (y == 0).sum() / y.sum(), "
+                    f"without .item() or float() — or wrap a number as torch.tensor(w)")
+    return None
+
+
 def minimise(model: nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.Tensor, *, max_iter: int = 100) -> float:
     """Minimise ``loss_fn(model(X), y)`` over the whole (small) data set with L-BFGS; returns the final loss (week 06).
 
@@ -202,7 +226,13 @@ def minimise(model: nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.Tens
         loss.backward()
         return loss
 
-    opt.step(closure)
+    try:
+        opt.step(closure)
+    except TypeError as exc:  # a float where torch wants a tensor: say so, without the optimiser's frames
+        hint = _loss_type_hint(str(exc))
+        if hint is None:
+            raise
+        raise TypeError(f"loss_fn raised TypeError: {exc}\n  Hint: {hint}") from None
     with torch.no_grad():
         return float(loss_fn(model(X), y))
 

@@ -268,3 +268,49 @@ def test_parameters_are_restored_even_if_the_loss_fails():
     with pytest.raises(RuntimeError, match="boom"):
         landscape_2d(model, bad_loss, torch.ones(2), torch.ones(2), [0.0, 1.0])
     assert torch.equal(model.weight, torch.tensor([[1.0, -0.5]]))
+
+
+# --------------------------------------------------------------------------- what a week-06 student is told
+def _rare(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(60, 2, generator=g), (torch.rand(60, generator=g) < 0.2).float()
+
+
+@pytest.mark.parametrize("arg, loss", [
+    ("pos_weight", lambda z, y: nn.functional.binary_cross_entropy_with_logits(
+        z, y, pos_weight=((y == 0).sum() / y.sum()).item())),
+    ("weight", lambda z, y: nn.functional.binary_cross_entropy_with_logits(z, y, weight=2.0)),
+])
+def test_a_float_pos_weight_gets_a_short_error_with_the_fix(arg, loss):
+    """A Python number for pos_weight is a TypeError deep inside L-BFGS; minimise says what to write instead."""
+    X, y = _rare()
+    with pytest.raises(TypeError) as info:
+        minimise(nn.Sequential(nn.Linear(2, 1), nn.Flatten(0)), loss, X, y)
+    msg = str(info.value)
+    assert f"argument '{arg}'" in msg and f"Hint: {arg} must be a tensor, not a Python number" in msg
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_other_type_errors_of_a_loss_are_left_as_they_are():
+    X, y = _rare()
+    with pytest.raises(TypeError, match="unsupported operand") as info:
+        minimise(nn.Sequential(nn.Linear(2, 1), nn.Flatten(0)), lambda z, t: z.mean() + "1", X, y)
+    assert "Hint" not in str(info.value)
+
+
+def _comparison():
+    def run(loss_fn, seed):
+        return 0.5 + 0.01 * seed + (0.002 * seed * seed if loss_fn is max else 0.0)
+    return compare_losses(run, {"BCE": min, "BCE + pos_weight": max}, seeds=range(4))
+
+
+def test_a_summary_row_names_its_keys_when_one_is_missing():
+    """The table's header says "t"; the row's key is "statistic": a KeyError says so instead of a bare 't'."""
+    rows = _comparison().summary()
+    with pytest.raises(KeyError, match="the table's column 't' \\(or 'W'\\) is the key 'statistic'"):
+        rows[1]["t"]
+    with pytest.raises(KeyError, match="is the baseline, which is not tested against itself"):
+        rows[0]["statistic"]
+    with pytest.raises(KeyError, match="a summary row has the keys 'loss', 'mean'"):
+        rows[1]["average"]
+    assert isinstance(rows[1], dict) and rows[1]["statistic"] == rows[1].get("statistic") and "t" not in rows[1]
