@@ -84,7 +84,7 @@ unit: $(STAMP)
 nbval: $(STAMP)
 	$(BIN)/pytest $(XDIST) $(NBVAL) notebooks solutions
 
-test: $(STAMP)
+test: $(STAMP) $(MATHJAX)
 	$(BIN)/ruff check course_utils tests benchmarks scripts notebooks solutions
 	$(BIN)/pytest $(XDIST) tests $(NBVAL) notebooks solutions
 
@@ -134,7 +134,7 @@ execute: $(STAMP)
 release: $(STAMP)
 	$(BIN)/python -m course_utils release
 
-grade: $(STAMP)
+grade: $(STAMP) $(MATHJAX)
 	@[ -n "$(ASSIGNMENT)" ] && [ -n "$(SUBMISSIONS)" ] || { echo "usage: make grade ASSIGNMENT=week01 SUBMISSIONS=dir [OUT=dir] [GRADE_ARGS='--timeout 30 --student anna']"; exit 2; }
 	$(BIN)/python -m course_utils grade --assignment $(ASSIGNMENT) --submissions "$(SUBMISSIONS)" $(if $(OUT),--out "$(OUT)") $(GRADE_ARGS)
 

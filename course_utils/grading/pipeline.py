@@ -202,7 +202,7 @@ def finish_one(sub: Submission, ctx: Context, out: Path, outcome, notes: Student
                              heading=f"{ctx.assignment}: in review")
         return
     try:
-        generate_feedback(out, ctx, sub.student)
+        generate_feedback(out, ctx, sub.student, notes.problems)
     except Exception as exc:
         notes.problems.append(f"feedback page failed ({type(exc).__name__})")
         write_plain_feedback(out, ctx, sub.student, notes.problems)

@@ -12,7 +12,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
 WEEK = "week01"
-MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.M)
+MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION[ \t]*(\n|\Z)", re.M)
 
 
 def weeks() -> list[str]:
