@@ -91,6 +91,7 @@ def make_readable(path: Path, ctx: Context, student: str, out: Path, notes: list
         return f'<li><a href="#{m[1]}">{html.escape(titles.get(m[1], "Exercise"))}</a> ({float(m[2]):g} of {float(m[3]):g} points)</li>'
 
     page = re.sub(r'<li><a href="#([\w-]+)">Test cell</a> \(Score: ([\d.]+) / ([\d.]+)\)</li>', toc, page)
+    page = re.sub(r'(<a href="#comment-[\w-]+">)Comment(</a>)', r"\1A note from the grader\2", page)
     page = re.sub(r"<span class=\"nbgrader-label\">Grade cell: <code>([\w-]+)</code></span>",
                   lambda m: f'<span class="nbgrader-label">Check of {html.escape(titles.get(m[1], "the exercise"))}</span>',
                   page)
