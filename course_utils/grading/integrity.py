@@ -166,6 +166,28 @@ def _same_list(current: list, saved: list) -> bool:
     return len(current) == len(saved) and all(a is b for a, b in zip(current, saved, strict=True))
 
 
+def class_changes(cls: type, saved: dict, label: str, fix: bool, suffix: str = "") -> list[str]:
+    """Attributes of ``cls`` added, replaced or deleted since ``saved`` (its ``__dict__`` then); with ``fix`` put back."""
+    changed = []
+    current = cls.__dict__
+    for k in [k for k in current if k not in saved]:
+        changed.append(f"{label}.{k}{suffix}")
+        if fix:
+            try:
+                delattr(cls, k)
+            except (AttributeError, TypeError):
+                pass
+    for k, v in saved.items():
+        if current.get(k, _MISSING) is not v:
+            changed.append(f"{label}.{k}{suffix}")
+            if fix:
+                try:
+                    setattr(cls, k, v)
+                except (AttributeError, TypeError):
+                    pass
+    return changed
+
+
 def _compare(snap: _Snapshot, fix: bool) -> list[str]:
     """Names whose value differs from the snapshot; with ``fix`` they are put back."""
     changed = []
@@ -207,22 +229,7 @@ def _compare(snap: _Snapshot, fix: bool) -> list[str]:
                 obj[:] = contents
                 object.__getattribute__(mod, "__dict__")["__path__"] = obj
     for dotted, cls, saved in snap.classes:
-        current = cls.__dict__
-        for k in [k for k in current if k not in saved]:
-            changed.append(f"{dotted}.{k}")
-            if fix:
-                try:
-                    delattr(cls, k)
-                except (AttributeError, TypeError):
-                    pass
-        for k, v in saved.items():
-            if current.get(k, _MISSING) is not v:
-                changed.append(f"{dotted}.{k}")
-                if fix:
-                    try:
-                        setattr(cls, k, v)
-                    except (AttributeError, TypeError):
-                        pass
+        changed += class_changes(cls, saved, dotted, fix)
     for label, fn, code, defaults, kwdefaults, closure in snap.functions:
         if fn.__code__ is not code or fn.__defaults__ is not defaults or fn.__kwdefaults__ is not kwdefaults:
             changed.append(f"{label} (its code)")

@@ -26,6 +26,8 @@ import sys
 import threading
 import types
 
+from .integrity import class_changes
+
 _MISSING = object()
 # Callbacks a notebook may register for itself: matplotlib's inline backend flushes figures after a cell.
 ALLOWED_CALLBACK_MODULES = ("matplotlib_inline.", "ipympl.", "matplotlib.")
@@ -205,22 +207,7 @@ class Machinery:
                     if fix:
                         vars(obj)[k] = v
         for cls, saved in self.classes:
-            current = cls.__dict__
-            for k in [k for k in current if k not in saved]:
-                changed.append(f"{cls.__name__}.{k} (class)")
-                if fix:
-                    try:
-                        delattr(cls, k)
-                    except (AttributeError, TypeError):
-                        pass
-            for k, v in saved.items():
-                if current.get(k, _MISSING) is not v:
-                    changed.append(f"{cls.__name__}.{k} (class)")
-                    if fix:
-                        try:
-                            setattr(cls, k, v)
-                        except (AttributeError, TypeError):
-                            pass
+            changed += class_changes(cls, saved, cls.__name__, fix, " (class)")
         for name, table, saved in self.handlers:
             if getattr(self.kernel, name, None) is not table or table != saved:
                 changed.append(f"the kernel's {name}")
