@@ -258,6 +258,7 @@ WEEK02 = {
     "ex3_logsumexp_test": ("logsumexp", {
         **TENSOR_ODD,
         "keepdim=True": returns(lambda r: r.unsqueeze(-1)),
+        ".squeeze() of every size-1 dimension": returns(lambda r: r.squeeze()),
         "torch.logsumexp": another(torch.logsumexp),
         "max without keepdim": another(lambda x, dim: x.amax(dim) + torch.log(torch.exp(x - x.amax(dim, keepdim=True))
                                                                                .sum(dim))),
@@ -543,6 +544,7 @@ WEEK06 = {
         "F.poisson_nll_loss": another(lambda log_rate, counts: F.poisson_nll_loss(log_rate, counts)),
         "with log k!": another(lambda log_rate, counts: (log_rate.exp() - counts * log_rate + torch.lgamma(
             counts + 1)).mean()),
+        "divided by len()": another(lambda log_rate, counts: (log_rate.exp() - counts * log_rate).sum() / len(log_rate)),
     }),
     "ex5_flower_loss_test": ("flower_loss", {
         **TENSOR_ODD,

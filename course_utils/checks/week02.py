@@ -131,9 +131,23 @@ def check_softmax_batch(fn: Callable) -> None:
                    error_hints={SHAPE_MARKER: KEEPDIM_HINT}, rule=SOFTMAX_BATCH)
 
 
+SQUEEZE_ALL_HINT = (".squeeze() without an argument removes every dimension of size 1 — for a batch of one sample "
+                    "also the batch dimension: squeeze only the summed dimension, .squeeze(dim) (or sum without "
+                    "keepdim)")
+
+
+def _squeezed_too_much(got, expected) -> bool:
+    """True when ``got`` is ``expected`` with its size-1 dimensions squeezed away (``.squeeze()`` on a batch of one)."""
+    g, e = as_tensor(got), as_tensor(expected)
+    return (g is not None and e is not None and g.shape != e.shape and 1 in e.shape
+            and g.shape == e.squeeze().shape and close(g, e.squeeze()))
+
+
 def diagnose_logsumexp(got, case: Case, expected) -> str | None:
     """Week 02: hints for a wrong logsumexp(x, dim)."""
     x, dim = case.args[0].double(), case.args[1]
+    if _squeezed_too_much(got, expected):
+        return SQUEEZE_ALL_HINT
     m = x.amax(dim, keepdim=True)
     xf = case.args[0].float()
     if x.dim() > 1 and _same_nan(got, xf.max() + torch.log(torch.exp(xf - xf.max()).sum(dim))):

@@ -226,6 +226,10 @@ def _poisson_ref(log_rate, counts):
     return torch.nn.functional.poisson_nll_loss(log_rate, counts)
 
 
+POISSON_LEN_HINT = ("you divided by len(log_rate), the number of rows; a (N, K) tensor has N·K elements — divide "
+                    "by log_rate.numel() (or use .mean())")
+
+
 def diagnose_poisson_nll(got, case: Case, expected) -> str | None:
     """Week 06: name the usual mistakes in the Poisson negative log-likelihood of counts given log-rates."""
     z, k = (a.detach().double() for a in case.args)
@@ -245,6 +249,8 @@ def diagnose_poisson_nll(got, case: Case, expected) -> str | None:
         ((z.exp() - k * z.exp().log1p()).mean(), "the second term is counts · log(rate) = counts · log_rate"),
         ((z.exp() - z * k.exp()).mean(), "counts and log_rate are swapped in the second term: counts · log_rate"),
     ]
+    if z.dim() > 1:  # len() counts the rows only
+        tries.append(((z.exp() - k * z).sum() / len(z), POISSON_LEN_HINT))
     for value, hint in tries:
         if close(g, value, atol=1e-5, rtol=1e-4):
             return hint

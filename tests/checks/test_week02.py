@@ -464,3 +464,21 @@ def test_the_text_forbids_item_only_where_the_check_refuses_it():
     intro = "".join(nb["cells"][0]["source"])
     assert "no `.item()`" not in intro
     assert "harmless as the max you subtract, fatal as the result" in intro
+
+
+# --------------------------------------------------------------------------- .squeeze() on a batch of one
+def logsumexp_squeeze_all(x, dim):
+    m = x.amax(dim, keepdim=True)
+    return (m + torch.log(torch.exp(x - m).sum(dim, keepdim=True))).squeeze()
+
+
+def test_squeeze_without_dim_on_a_batch_of_one_is_named():
+    msg = hint_of(check_logsumexp, logsumexp_squeeze_all)
+    assert "a batch of 1 sample" in msg and "expected shape (1,), got shape ()" in msg
+    assert "squeeze only the summed dimension, .squeeze(dim)" in msg
+
+
+def test_the_squeeze_hint_does_not_fire_for_other_shape_mistakes():
+    """keepdim=True left in place keeps shape (N, 1): that has its own hint, not the squeeze one."""
+    msg = hint_of(check_logsumexp, lambda x, dim: torch.logsumexp(x, dim, keepdim=True))
+    assert ".squeeze(dim)" not in msg and "keeps the summed dimension" in msg
