@@ -310,6 +310,52 @@ def check_function(
         passed(f"{name}: all {n_cases} cases match the reference")
 
 
+def _names_used(code) -> set[str]:
+    """The global names a function's code (and the lambdas and comprehensions inside it) refers to."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _names_used(const)
+    return names
+
+
+def broken_earlier_answer(fn: Callable, earlier: str, check: Callable, exercise: str) -> CheckFailed | None:
+    """The failure of the student's own ``earlier`` function (found where ``fn`` was defined) under its ``check``,
+    when ``fn`` calls it; None when ``fn`` does not use it or it passes. ``exercise`` names where it was written."""
+    code, namespace = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
+    if code is None or not isinstance(namespace, dict) or earlier not in _names_used(code):
+        return None
+    other = namespace.get(earlier)
+    if not callable(other) or other is fn:
+        return None
+    try:
+        silently(check, other)
+    except CheckFailed as exc:
+        return exc
+    return None
+
+
+@contextlib.contextmanager
+def blaming_earlier_answers(fn: Callable, name: str, earlier: Sequence[tuple[str, Callable, str]]) -> Iterator[None]:
+    """Around a check of ``fn``: when it fails and ``fn`` calls one of the student's ``earlier`` answers
+    ``(function name, its check, "exercise N")`` that fails its own check, the hint names that exercise instead."""
+    try:
+        yield
+    except CheckFailed as exc:
+        for earlier_name, check, exercise in earlier:
+            cause = broken_earlier_answer(fn, earlier_name, check, exercise)
+            if cause is None:
+                continue
+            what = str(exc).partition("\n  Hint: ")[0]
+            first = str(cause).splitlines()[0]
+            hint = (f"this comes from {exercise}: your {name} calls your {earlier_name}, and its check fails "
+                    f"(“{first}”) — fix {exercise} first, then run this check again")
+            failed = CheckFailed(f"{what}\n  Hint: {hint}", hint=hint)
+            failed.student_frames = exc.student_frames
+            raise failed from None
+        raise
+
+
 def silently(check: Callable, *args, **kwargs):
     """Run a check without its confirmation line (a caller that prints one line for several parts)."""
     with contextlib.redirect_stdout(io.StringIO()):

@@ -12,6 +12,7 @@ from ._core import (
     Case,
     CheckFailed,
     as_tensor,
+    blaming_earlier_answers,
     check_function,
     close,
     finite,
@@ -203,8 +204,9 @@ def check_log_softmax(fn: Callable) -> None:
     ]
     unsqueeze_hint = ("logsumexp(x, dim) has lost the dimension dim: put it back with .unsqueeze(dim) "
                       "before subtracting it from x")
-    check_function(fn, lambda x, dim: torch.log_softmax(x, dim), cases, diagnose=diagnose_log_softmax,
-                   error_hints={SHAPE_MARKER: unsqueeze_hint}, rule=LOG_SOFTMAX)
+    with blaming_earlier_answers(fn, "log_softmax", [("logsumexp", check_logsumexp, "exercise 3")]):
+        check_function(fn, lambda x, dim: torch.log_softmax(x, dim), cases, diagnose=diagnose_log_softmax,
+                       error_hints={SHAPE_MARKER: unsqueeze_hint}, rule=LOG_SOFTMAX)
 
 
 def top_prob_at(logits: torch.Tensor, T: float) -> float:

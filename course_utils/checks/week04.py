@@ -14,6 +14,7 @@ from ._core import (
     Case,
     CheckFailed,
     as_tensor,
+    blaming_earlier_answers,
     check_function,
     close,
     expect_value_error,
@@ -127,8 +128,9 @@ def check_mse(fn: Callable) -> None:
 
 def check_rmse(fn: Callable) -> None:
     """Week 04 exercise: ``fn(pred, target)`` must equal sqrt(torch.nn.MSELoss()(pred, target))."""
-    check_function(fn, lambda p, t: torch.nn.functional.mse_loss(p, t).sqrt(), regression_cases(), diagnose=diagnose_regression,
-                   rule=RMSE)
+    with blaming_earlier_answers(fn, "rmse", [("mse", check_mse, "exercise 2's mse")]):
+        check_function(fn, lambda p, t: torch.nn.functional.mse_loss(p, t).sqrt(), regression_cases(),
+                       diagnose=diagnose_regression, rule=RMSE)
 
 
 def diagnose_huber(got, case: Case, expected) -> str | None:

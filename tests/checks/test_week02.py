@@ -482,3 +482,41 @@ def test_the_squeeze_hint_does_not_fire_for_other_shape_mistakes():
     """keepdim=True left in place keeps shape (N, 1): that has its own hint, not the squeeze one."""
     msg = hint_of(check_logsumexp, lambda x, dim: torch.logsumexp(x, dim, keepdim=True))
     assert ".squeeze(dim)" not in msg and "keeps the summed dimension" in msg
+
+
+# --------------------------------------------------------------------------- follow-on failures
+def test_a_log_softmax_failing_through_a_broken_logsumexp_names_exercise_3():
+    """The student's log_softmax uses their logsumexp, which overflows: the hint says where the failure comes from
+    instead of "use your logsumexp"."""
+    namespace = {"torch": torch}
+    exec("def logsumexp(x, dim):\n    return torch.log(torch.exp(x).sum(dim))\n\n"
+         "def log_softmax(x, dim):\n    return x - logsumexp(x, dim).unsqueeze(dim)\n", namespace)
+    msg = hint_of(check_log_softmax, namespace["log_softmax"])
+    assert "this comes from exercise 3: your log_softmax calls your logsumexp, and its check fails" in msg, msg
+    assert "use your logsumexp" not in msg
+
+
+def test_a_raise_through_a_broken_logsumexp_names_exercise_3_and_keeps_the_students_lines():
+    namespace = {"torch": torch}
+    exec("def logsumexp(x, dim):\n    m = x.amax(dim, keepdim=True)\n"
+         "    return (m + torch.log(torch.exp(x - m).sum(dim, keepdim=True))).squeeze()\n\n"
+         "def log_softmax(x, dim):\n    return x - logsumexp(x, dim).unsqueeze(dim)\n", namespace)
+    with pytest.raises(CheckFailed) as info:
+        check_log_softmax(namespace["log_softmax"])
+    assert "raised IndexError" in str(info.value) and "this comes from exercise 3" in str(info.value)
+    assert info.value.student_frames
+
+
+def test_a_right_logsumexp_is_not_blamed_for_a_wrong_log_softmax():
+    namespace = {"torch": torch, "logsumexp": good_logsumexp}
+    exec("def log_softmax(x, dim):\n    return x + logsumexp(x, dim).unsqueeze(dim)\n", namespace)
+    msg = hint_of(check_log_softmax, namespace["log_softmax"])
+    assert "exercise 3" not in msg and "you added logsumexp(x)" in msg
+
+
+def test_a_log_softmax_that_does_not_call_logsumexp_is_judged_alone():
+    namespace = {"torch": torch}
+    exec("def logsumexp(x, dim):\n    return x.sum(dim)\n\n"
+         "def log_softmax(x, dim):\n    return torch.log(torch.exp(x) / torch.exp(x).sum(dim, keepdim=True))\n", namespace)
+    msg = hint_of(check_log_softmax, namespace["log_softmax"])
+    assert "exercise 3" not in msg
