@@ -75,12 +75,15 @@ TIME_LIMIT_S = 20.0
 SHAPE_MARKER = "must match the size"
 INPLACE_HINT = ("compute into a new tensor (y = x - m) instead of changing the input (x -= m, x.sub_(m), "
                 "x[...] = ...): the caller still needs it")
+#: In-place work on a tensor the function made itself (not its input) that autograd saved for the gradient.
+TEMPORARY_INPLACE_HINT = ("an in-place operation (e /= s, e -= m, e.exp_(), e[...] = ...) overwrote a tensor that autograd "
+                          "saved to compute the gradient — your input is fine: write e = e / s (a new tensor) instead")
 DETACHED_HINT = ("stay with torch operations on the input: .item(), .numpy(), .detach(), .data and "
                  "torch.tensor(...) cut the result off from the gradient")
 #: Errors torch raises when student code breaks the gradient rules; every rule adds these hints.
 GRAD_ERROR_HINTS = {
     "leaf Variable that requires grad": INPLACE_HINT,
-    "modified by an inplace operation": INPLACE_HINT,
+    "modified by an inplace operation": TEMPORARY_INPLACE_HINT,  # Rule.call names a changed input itself
     "numpy() on Tensor that requires grad": DETACHED_HINT,
     "does not require grad and does not have a grad_fn": DETACHED_HINT,
 }

@@ -157,11 +157,18 @@ class Rule:
         require_callable(fn, self.name)
         args, kwargs = tuple(args), dict(kwargs or {})
         before = _names(fn, clone(args), clone(kwargs))
-        got = call_student(fn, args, kwargs, name=self.name, case=case, error_hints=error_hints,
-                           time_limit=self.time_limit)
+        try:
+            got = call_student(fn, args, kwargs, name=self.name, case=case, error_hints=error_hints,
+                               time_limit=self.time_limit)
+        except CheckFailed as exc:
+            got, failed = None, exc
+        else:
+            failed = None
         after = _names(fn, args, kwargs)
         changed = [n for n in before if not _same(before[n], after.get(n))]
-        if changed:
+        if failed is not None and not changed:
+            raise failed
+        if changed:  # only when the caller's input really changed is it called "changing the input"
             raise fail(self.name, f"your function changed its input `{changed[0]}` in place", case=case,
                        hint=INPLACE_HINT)
         return got

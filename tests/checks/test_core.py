@@ -259,3 +259,49 @@ def test_choice_tables_refuse_odd_values_with_a_hint_not_a_crash(value):
     """Regression: a NumPy array of choices raised 'truth value of an array is ambiguous'."""
     with pytest.raises(CheckFailed, match="not answered yet" if value is None else "not one of the choices"):
         check_choices({"a": value, "b": "y"}, {"a": "x", "b": "y"}, ["x", "y"], {}, what="answers")
+
+
+# --------------------------------------------------------------------------- in place: the input or a temporary?
+def _softmax_inplace_on_temporary(x):
+    e = torch.exp(x - x.max())
+    e /= e.sum()  # changes e, which exp saved for the gradient; x is untouched
+    return e
+
+
+def _softmax_inplace_on_input_without_grad(x):
+    with torch.no_grad():
+        x -= x.max()
+    e = torch.exp(x)
+    return e / e.sum()
+
+
+def test_inplace_work_on_a_temporary_is_not_called_changing_the_input():
+    from course_utils.checks import check_softmax_vector
+
+    with pytest.raises(CheckFailed) as info:
+        check_softmax_vector(_softmax_inplace_on_temporary)
+    msg = str(info.value)
+    assert "overwrote a tensor that autograd saved" in msg and "your input is fine" in msg, msg
+    assert "changing the input" not in msg
+
+
+def test_inplace_work_on_the_input_is_still_called_changing_the_input():
+    from course_utils.checks import check_softmax_vector
+
+    for answer in (_softmax_inplace_on_input_without_grad,):
+        with pytest.raises(CheckFailed) as info:
+            check_softmax_vector(answer)
+        assert "changed its input `x` in place" in str(info.value) and "changing the input" in str(info.value)
+
+
+def test_an_error_after_changing_the_input_names_the_change():
+    """The caller's input changed, then the code raised: the change is what the student is told about."""
+    from course_utils.checks import rule
+
+    def breaks(x, dim):
+        with torch.no_grad():
+            x.zero_()
+        raise ValueError("oops")
+
+    with pytest.raises(CheckFailed, match="changed its input `x` in place"):
+        rule("logsumexp").verify(breaks, (torch.ones(3), 0), torch.logsumexp)
