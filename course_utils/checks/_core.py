@@ -359,6 +359,29 @@ def blaming_earlier_answers(fn: Callable, name: str, earlier: Sequence[tuple[str
         raise
 
 
+def check_parts(name: str, parts: Sequence[tuple[str, Callable[[], None]]]) -> None:
+    """Run every part of one exercise's check, even after one fails, so that a run shows every mistake: one failing
+    part raises its own :class:`CheckFailed`; several raise one that lists them (its hint is the first part's)."""
+    failures = []
+    for label, part in parts:
+        try:
+            part()
+        except CheckFailed as exc:
+            if not failures and any(m in str(exc) for m in ("is not implemented yet", "took longer than")):
+                raise  # a stub or a hang: the other parts would only say it again (or wait again)
+            failures.append((label, exc))
+    if not failures:
+        return
+    if len(failures) == 1:
+        raise failures[0][1]
+    lines = [f"{name}: {len(failures)} of {len(parts)} parts are not right yet"]
+    for i, (label, exc) in enumerate(failures, 1):
+        lines.append(f"({i}) {label}: " + str(exc).replace("\n", "\n    "))
+    failed = CheckFailed("\n".join(lines), hint=failures[0][1].hint)
+    failed.student_frames = failures[0][1].student_frames
+    raise failed
+
+
 def silently(check: Callable, *args, **kwargs):
     """Run a check without its confirmation line (a caller that prints one line for several parts)."""
     with contextlib.redirect_stdout(io.StringIO()):

@@ -16,6 +16,7 @@ from ._core import (
     as_tensor,
     blaming_earlier_answers,
     check_function,
+    check_parts,
     close,
     expect_value_error,
     fail,
@@ -334,11 +335,18 @@ def check_safe_mse(fn: Callable) -> None:
     def reference(out, target):
         return torch.nn.functional.mse_loss(out.reshape(target.shape), target)
 
-    check_function(fn, reference, cases, diagnose=diagnose_safe_mse, error_hints=ERROR_HINTS, rule=SAFE_MSE)
-    refuses_mismatched_shapes(fn, torch.zeros(5, 1), torch.zeros(4), "output (5, 1) with targets (4,)")
-    refuses_mismatched_shapes(fn, torch.zeros(3, 2), torch.zeros(3), "output (3, 2) with targets (3,)")
-    refuses_mismatched_shapes(fn, torch.zeros(1, 6), torch.zeros(6),
-                              "output (1, 6) with targets (6,) — six outputs of one sample, not one output per sample")
+    def refusals():
+        refuses_mismatched_shapes(fn, torch.zeros(5, 1), torch.zeros(4), "output (5, 1) with targets (4,)")
+        refuses_mismatched_shapes(fn, torch.zeros(3, 2), torch.zeros(3), "output (3, 2) with targets (3,)")
+        refuses_mismatched_shapes(fn, torch.zeros(1, 6), torch.zeros(6), "output (1, 6) with targets (6,) — six "
+                                  "outputs of one sample, not one output per sample")
+
+    require_callable(fn, "safe_mse")
+    check_parts("safe_mse", [
+        ("the values", lambda: check_function(fn, reference, cases, diagnose=diagnose_safe_mse, error_hints=ERROR_HINTS,
+                                              rule=SAFE_MSE)),
+        ("shapes that cannot be matched", refusals),
+    ])
     passed("safe_mse: refuses shapes that cannot be matched, with a message naming both shapes")
 
 

@@ -19,6 +19,7 @@ from ._core import (
     call_student,
     check_choices,
     check_function,
+    check_parts,
     close,
     passed,
     require_callable,
@@ -109,8 +110,12 @@ def check_hinge(fn) -> None:
         Case("float64 scores and targets (the result keeps their dtype)",
              (torch.tensor([0.3, -2.0, 1.5], dtype=torch.float64), torch.tensor([-1.0, -1.0, 1.0], dtype=torch.float64))),
     ]
-    check_function(fn, hinge, cases, diagnose=diagnose_hinge, error_hints=HINGE_ERROR_HINTS, rule=HINGE, quiet=True)
-    hinge_without_loops(fn)
+    require_callable(fn, "hinge")
+    check_parts("hinge", [
+        ("the values", lambda: check_function(fn, hinge, cases, diagnose=diagnose_hinge, error_hints=HINGE_ERROR_HINTS,
+                                              rule=HINGE, quiet=True)),
+        ("no Python loops", lambda: hinge_without_loops(fn)),
+    ])
     passed(f"hinge: all {len(cases)} cases match the reference, with whole-tensor operations")
 
 

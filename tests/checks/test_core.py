@@ -305,3 +305,51 @@ def test_an_error_after_changing_the_input_names_the_change():
 
     with pytest.raises(CheckFailed, match="changed its input `x` in place"):
         rule("logsumexp").verify(breaks, (torch.ones(3), 0), torch.logsumexp)
+
+
+# --------------------------------------------------------------------------- every failing part in one run
+def test_every_failing_part_of_an_exercise_is_reported_in_one_run():
+    """A hinge with a wrong value *and* a loop is told both, not one per run."""
+    from course_utils.checks import check_hinge
+
+    def looped_sum(s, y, margin=1.0):
+        total = torch.zeros((), dtype=s.dtype)
+        for i in range(len(s)):
+            total = total + torch.clamp(margin - y[i] * s[i], min=0)
+        return total  # the sum, not the mean
+
+    with pytest.raises(CheckFailed) as info:
+        check_hinge(looped_sum)
+    msg = str(info.value)
+    assert msg.startswith("hinge: 2 of 2 parts are not right yet"), msg
+    assert "(1) the values:" in msg and "summed" in msg and "(2) no Python loops:" in msg
+    assert info.value.hint == "you summed over the batch; the course's hinge averages (mean)"
+
+
+def test_safe_mse_reports_a_wrong_value_and_a_vague_message_together():
+    from course_utils.checks import check_safe_mse
+
+    def safe_mse(out, target):
+        if out.numel() != target.numel() or (out.dim() == 2 and out.shape[1] != 1):
+            raise ValueError("bad shape")
+        return ((out.reshape(-1) - target) ** 2).sum()
+
+    with pytest.raises(CheckFailed) as info:
+        check_safe_mse(safe_mse)
+    msg = str(info.value)
+    assert "2 of 2 parts" in msg and "the values" in msg and "does not name the shape" in msg, msg
+
+
+def test_a_single_failing_part_reads_as_before_and_a_stub_is_said_once():
+    from course_utils.checks import check_hinge
+
+    with pytest.raises(CheckFailed) as info:
+        check_hinge(lambda s, y, margin=1.0: torch.clamp(margin - y * s, min=0).sum())
+    assert str(info.value).startswith("hinge is not right yet")
+
+    def stub(s, y, margin=1.0):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed) as info:
+        check_hinge(stub)
+    assert str(info.value) == "hinge is not implemented yet: replace `raise NotImplementedError` with your code"
