@@ -40,6 +40,19 @@ limit (errors, stubs and time-outs become :class:`CheckFailed` with a hint), the
 ``Rule.call`` and ``Rule.accept`` are the two halves, for checks that judge values themselves
 (training loops, searches); ``accept(got)`` without an expected value checks the type only.
 
+Beyond values (the helpers a week's checks and hidden tests share)
+-----------------------------------------------------------------
+- :func:`check_parts` runs every part of one exercise's check (values, refusals, "no loops") and reports
+  all the failing parts in one run;
+- :func:`require_no_loop` enforces a text's "no Python loops" by behaviour: whole-tensor code makes as many
+  torch calls for a large batch as for a small one;
+- :func:`blaming_earlier_answers` names the exercise a follow-on failure comes from (the student's
+  log_softmax failing because their own logsumexp does);
+- :func:`expect_value_error` with ``naming=`` asks the message to write out the shapes involved.
+A hidden test calls the same function as the visible check (e.g. ``temperature_reached``,
+``refuses_mismatched_shapes``, ``hinge_without_loops``), so that it fails with the same explained
+:class:`CheckFailed`, never with a bare ``assert``.
+
 For a week's author: define each exercise's rule with ``define_rule`` in ``checks/weekNN.py``,
 pass ``rule=`` to :func:`check_function` (or call ``call``/``accept`` in a hand-written check),
 call ``rule(name)`` in every hidden test that runs the student's function, and add the exercise's
