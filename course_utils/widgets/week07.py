@@ -112,7 +112,7 @@ def scoring_rule_explorer(*, q: float = 0.7, live: bool = True) -> Explorer:
 
 # --------------------------------------------------------------------------- reliability diagrams
 def draw_reliability(ax, bins: cal.ReliabilityBins, *, title: str, ax_hist=None) -> dict:
-    """Week 07: a reliability diagram of equal-width ``bins`` on ``ax`` (and the confidence histogram on ``ax_hist``).
+    """Week 07: a reliability diagram of equal-width ``bins`` on ``ax`` (and the samples per bin, log axis, on ``ax_hist``).
 
     Bars: the accuracy in each bin; shaded: the gap up (over-confident) or down to the bin's mean
     confidence; dashed: perfect calibration. Returns the artists, for :func:`update_reliability`.
@@ -133,10 +133,16 @@ def draw_reliability(ax, bins: cal.ReliabilityBins, *, title: str, ax_hist=None)
                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5})
     artists = {"acc": acc_bars, "gap": gap_bars, "text": text, "hist": None}
     if ax_hist is not None:
-        artists["hist"] = ax_hist.bar(centres, np.zeros_like(centres), width=width, color="0.6", edgecolor="white")
+        # counts on a log axis: a bin of 3 samples stays visible beside one of 700 (a linear share hides it)
+        artists["hist"] = ax_hist.bar(centres, bins.counts.numpy(), width=width, color="0.6", edgecolor="white")
         ax_hist.set_xlim(0, 1)
-        ax_hist.set_ylim(0, 1)
-        style_axes(ax_hist, title="", xlabel="confidence (largest probability)", ylabel="share of samples")
+        ax_hist.set_yscale("log")
+        top = max(10.0, 2.0 * bins.n)
+        ax_hist.set_ylim(0.7, top)
+        ticks = [t for t in (1, 10, 100, 1_000, 10_000, 100_000) if t <= top]
+        ax_hist.set_yticks(ticks, [f"{t:,}" for t in ticks])
+        ax_hist.set_yticks([], minor=True)
+        style_axes(ax_hist, title="", xlabel="confidence (largest probability)", ylabel="samples\n(log scale)")
     update_reliability(artists, bins)
     return artists
 
@@ -151,8 +157,8 @@ def update_reliability(artists: dict, bins: cal.ReliabilityBins) -> None:
         bar.set_y(min(a, c))
         bar.set_height(abs(c - a))
     if artists["hist"] is not None:
-        for bar, w in zip(artists["hist"], bins.weights.numpy(), strict=True):
-            bar.set_height(w)
+        for bar, n in zip(artists["hist"], bins.counts.numpy(), strict=True):
+            bar.set_height(n)
     artists["text"].set_text(f"ECE = {bins.ece():.3f}\nMCE = {bins.mce():.3f}")
 
 

@@ -142,14 +142,14 @@ def test_recalibration_explorer_redraws_in_place(overconfident):
     bins = cal.reliability_bins(cal.temperature_scale(z, 2.0), y)
     heights = np.array([p.get_height() for p in ax_rel.patches[:15]])
     assert np.allclose(heights, np.nan_to_num(bins.accuracy.numpy()))
-    assert np.allclose([p.get_height() for p in ax_hist.patches], bins.weights.numpy())
+    assert np.allclose([p.get_height() for p in ax_hist.patches], bins.counts.numpy())
     assert len(ax_rel.patches) == n_patches and len(ax_nll.lines) == n_lines
     assert list(ax_nll.lines[-1].get_xdata()) == [2.0] and list(ax_ece.lines[-1].get_ydata()) == [pytest.approx(d["ece"])]
     assert "T = 2.00" in ax_rel.texts[0].get_text() and f"ECE = {d['ece']:.3f}" in ax_rel.texts[0].get_text()
     assert list(ax_nll.lines[1].get_xdata()) == [T_fit, T_fit]  # the fitted T stays marked
     assert ax_nll.get_title() == "NLL (nats) on the test set" and ax_ece.get_title() == "ECE on the test set"
     assert ax_nll.lines[1].get_label() == f"fitted T = {T_fit:.2f} (validation)"
-    assert ax_hist.get_ylabel() == "share of samples"
+    assert ax_hist.get_ylabel() == "samples\n(log scale)" and ax_hist.get_yscale() == "log"
     other = recalibration_explorer(z, y, T_fit, shown_on="new images", fitted_on="the training set", live=False)
     assert other.figure.axes[3].get_title() == "ECE on new images"
 
@@ -168,6 +168,10 @@ def test_plot_reliability_panels():
     p, y = cal.simulate_calibrated(100, 4, seed=0)
     fig = plot_reliability_panels({"a": cal.reliability_bins(p, y), "b": cal.reliability_bins(p, y, 5)}, suptitle="t")
     assert len(fig.axes) == 4 and fig.axes[0].get_title() == "a"
+    # the strip counts samples on a log axis that reaches down to 1, so a bin of one sample stays visible
+    strip = fig.axes[1]
+    assert strip.get_yscale() == "log" and strip.get_ylim()[0] < 1
+    assert [p.get_height() for p in strip.patches] == cal.reliability_bins(p, y).counts.tolist()
     import matplotlib.pyplot as plt
 
     plt.close(fig)
