@@ -20,9 +20,14 @@ _OUTPUT_TASKS = {
     "iris_species": "C logits",
     "dose_response": "1 linear output",
 }
+_OUTPUT_CHOICES = ("C logits", "1 logit + sigmoid", "1 linear output")
+#: Also right, with a note: two logits with softmax answer a yes/no question as well as one logit (lecture, week 01)
+_ALSO_RIGHT = {
+    ("leaf_diseased", "C logits"): "two logits with softmax (C = 2) answer a yes/no question as well as one logit "
+    "does — softmax of (z, 0) is sigmoid(z) — but one logit + sigmoid is the usual choice: half the outputs, and "
+    "BCEWithLogitsLoss",
+}
 _OUTPUT_HINTS = {
-    ("leaf_diseased", "C logits"): "two classes work with C=2 logits, but the course's answer for a yes/no question "
-    "is a single logit: sigmoid turns it into P(diseased), and 1 - P is the other class",
     ("leaf_diseased", "1 linear output"): "a yes/no answer needs a probability in [0, 1]; a bare linear output is "
     "unbounded — squash it with sigmoid",
     ("iris_species", "1 logit + sigmoid"): "one sigmoid output can only separate two classes; three species need one "
@@ -36,8 +41,14 @@ _OUTPUT_HINTS = {
 
 def check_output_choices(answers) -> None:
     """Week 01: ``answers`` maps each task name to one of "C logits", "1 logit + sigmoid", "1 linear output"."""
-    check_choices(answers, _OUTPUT_TASKS, _OUTPUT_TASKS.values(), _OUTPUT_HINTS, what="answers")
-    passed(f"output layers: all {len(_OUTPUT_TASKS)} tasks answered correctly")
+    key, notes = dict(_OUTPUT_TASKS), []
+    if isinstance(answers, dict):
+        for (task, choice), note in _ALSO_RIGHT.items():
+            if isinstance(answers.get(task), str) and answers[task] == choice:
+                key[task] = choice
+                notes.append(f"\n  Note on {task}: {note}")
+    check_choices(answers, key, _OUTPUT_CHOICES, _OUTPUT_HINTS, what="answers")
+    passed(f"output layers: all {len(_OUTPUT_TASKS)} tasks answered correctly" + "".join(notes))
 
 
 def diagnose_sigmoid(got, case: Case, expected) -> str | None:
@@ -251,3 +262,12 @@ def check_two_head_model(cls) -> None:
     two_head_forward(call_student(cls, (4, 8, 3), name="TwoHeadNet"), torch.randn(7, 4, generator=g), 8, 3,
                      case="a fresh model, a batch of 7")
     passed("TwoHeadNet: shapes for batches of 5 and 1, raw outputs of both heads and the whole forward are right")
+
+
+def two_head_gradients(net) -> None:
+    """Week 01 exercise 5 (hidden tests): after a backward pass through both heads, every parameter has a gradient."""
+    missing = [name for name, p in net.named_parameters() if p.grad is None]
+    if missing:
+        raise CheckFailed(f"TwoHeadNet is not right yet: no gradient reaches {', '.join(missing)} after a backward "
+                          "pass through both outputs\n  Hint: use every layer in forward, and keep the outputs "
+                          "connected to them (no .detach(), .item() or torch.tensor(...) on the way)")

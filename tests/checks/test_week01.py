@@ -22,9 +22,23 @@ def test_output_choices_pass(capsys):
     assert "3 tasks" in capsys.readouterr().out
 
 
+def test_output_choices_accept_two_logits_for_a_yes_no_question_with_a_note(capsys):
+    """Two logits with softmax answer a yes/no question as well as one (the lecture shows it): right, with a note."""
+    checks.check_output_choices(dict(RIGHT, leaf_diseased="C logits"))
+    out = capsys.readouterr().out
+    assert out.startswith("✔ output layers: all 3 tasks") and "one logit + sigmoid is the usual choice" in out
+
+
+def test_two_head_gradients_names_the_layer_without_a_gradient():
+    net = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    net[1](torch.ones(1, 3)).sum().backward()
+    with pytest.raises(CheckFailed, match=r"no gradient reaches 0\.weight, 0\.bias") as info:
+        checks.two_head_gradients(net)
+    assert "Hint: use every layer" in str(info.value)
+
+
 @pytest.mark.parametrize("task, wrong, words", [
     ("leaf_diseased", "1 linear output", "unbounded"),
-    ("leaf_diseased", "C logits", "single logit"),
     ("iris_species", "1 logit + sigmoid", "two classes"),
     ("iris_species", "1 linear output", "one logit per class"),
     ("dose_response", "1 logit + sigmoid", "not a probability"),

@@ -153,19 +153,24 @@ def screen():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny models: one thread is fastest on a busy CPU
     seeds = checks.SCREEN_SEEDS
-    plain = np.array([checks.screen_run(checks._bce, s) for s in seeds])
-    weighted = np.array([checks.screen_run(checks._bce_pos_weight, s) for s in seeds])
-    inverted = np.array([checks.screen_run(lambda z, y: checks._bce_pos_weight(z, y, invert=True), s) for s in seeds])
+    runs = {kind: np.array(checks._screen_scores(kind)) for kind in
+            ("plain", "weighted", "inverted", "moved", "moved wrong way", "moved probability")}
+    plain, weighted, moved = runs["plain"], runs["weighted"], runs["moved"]
     one_sample = np.array([checks.screen_run(checks._bce, s, draw_seed=0) for s in seeds])
 
-    def comp(a, b, names=("BCE", "BCE + pos_weight"), seeds=seeds):
-        return Comparison(scores={names[0]: a, names[1]: b}, seeds=tuple(seeds), metric="bal. accuracy")
+    def comp(a, b, c=moved, names=checks.SCREEN_NAMES, seeds=seeds):
+        return Comparison(scores=dict(zip(names, (a, b, c), strict=True)), seeds=tuple(seeds), metric="bal. accuracy")
 
     torch.set_num_threads(threads)
-    return {"right": comp(plain, weighted), "swapped": comp(weighted, plain, ("BCE + pos_weight", "BCE")),
-            "mixed_up": comp(weighted, plain), "renamed": comp(plain, weighted, ("plain", "weighted")),
-            "inverted": comp(plain, inverted), "no_weight": comp(plain, plain), "one_sample": comp(one_sample, weighted),
-            "five": comp(plain[:5], weighted[:5], seeds=seeds[:5])}
+    names = checks.SCREEN_NAMES
+    return {"right": comp(plain, weighted), "swapped": comp(weighted, plain, names=(names[1], names[0], names[2])),
+            "mixed_up": comp(weighted, plain), "renamed": comp(plain, weighted, names=("plain", "weighted", "moved")),
+            "inverted": comp(plain, inverted := runs["inverted"]), "no_weight": comp(plain, plain),
+            "one_sample": comp(one_sample, weighted), "five": comp(plain[:5], weighted[:5], moved[:5], seeds=seeds[:5]),
+            "not_moved": comp(plain, weighted, plain), "wrong_way": comp(plain, weighted, runs["moved wrong way"]),
+            "probability": comp(plain, weighted, runs["moved probability"]),
+            "two_arms": Comparison(scores={"BCE": plain, "BCE + pos_weight": weighted}, seeds=tuple(seeds),
+                                   metric="bal. accuracy"), "_inverted": inverted}
 
 
 def _report(comparison, **changes):
@@ -178,18 +183,22 @@ def _report(comparison, **changes):
 def test_check_comparison_report_passes_the_reference(screen, capsys):
     checks.check_comparison_report(*_report(screen["right"]))
     out = capsys.readouterr().out
-    assert out.startswith("✔ comparison: BCE + pos_weight wins, paired t = ")
+    assert out.startswith("✔ comparison: moved threshold wins; pos_weight against plain BCE: paired t = ")
 
 
 @pytest.mark.parametrize("which, changes, hint", [
     ("swapped", {}, "put plain BCE first"),
-    ("renamed", {}, "name the two losses exactly"),
+    ("renamed", {}, "name the three arms exactly"),
     ("mixed_up", {}, "the baseline (the first loss in the dict) is plain BCE"),
     ("inverted", {}, "upside down"),
     ("no_weight", {}, "pass pos_weight=n_neg / n_pos"),
     ("one_sample", {}, "the seed must choose the sample"),
     ("five", {}, "seeds 0, 1, ..., 9"),
-    ("right", {"winner": "BCE"}, "higher mean"),
+    ("two_arms", {}, "compare 3 arms"),
+    ("not_moved", {}, "score the model at the moved threshold"),
+    ("wrong_way", {}, "the wrong way"),
+    ("probability", {}, "not the probability itself"),
+    ("right", {"winner": "BCE"}, "highest mean"),
     ("right", {"winner": "pos_weight"}, "spelled the same"),
     ("right", {"t_value": "6.5"}, "t_value must be a number"),
     ("right", {"t_value": -1.0}, None),
@@ -241,7 +250,7 @@ def test_weighted_ce_gradient_is_checked_for_the_logits_only(capsys):
     assert capsys.readouterr().out.startswith("✔ weighted_cross_entropy")
 
 
-@pytest.mark.parametrize("winner", [["BCE + pos_weight"], {"BCE + pos_weight"}, None, np.array(["BCE + pos_weight"])])
+@pytest.mark.parametrize("winner", [["moved threshold"], {"moved threshold"}, None, np.array(["moved threshold"])])
 def test_check_comparison_report_odd_winner_gets_a_hint(screen, winner):
     comparison, _, t_value, p_value = _report(screen["right"])
     with pytest.raises(CheckFailed, match="winner"):
@@ -286,3 +295,20 @@ def test_max_with_zero_gets_the_clamp_hint(wrong, hint):
     with pytest.raises(CheckFailed, match=hint) as info:
         checks.check_hinge(wrong)
     assert r"torch.clamp(..., min=0)" in str(info.value)
+
+
+def test_comparison_hidden_tests_pass_the_solution_and_explain_a_wrong_piece(screen):
+    """The hidden tests of exercise 7 fail with a hint (CheckFailed), never with a bare AssertionError."""
+    right = _report(screen["right"])
+    weighted, moved = checks._bce_pos_weight, checks._bce
+
+    def run(loss_fn, seed):
+        return checks.screen_run(loss_fn, seed, threshold="moved" if loss_fn is moved else "0")
+
+    checks.comparison_hidden_tests(*right, run, weighted, moved)
+    with pytest.raises(CheckFailed, match="pos_weight is \\(number of negatives\\)"):
+        checks.comparison_hidden_tests(*right, run, lambda z, y: weighted(z, y, invert=True), moved)
+    with pytest.raises(CheckFailed, match="trains exactly like the first"):
+        checks.comparison_hidden_tests(*right, run, weighted, weighted)
+    with pytest.raises(CheckFailed, match="depend only on the loss and the seed"):
+        checks.comparison_hidden_tests(*right, lambda fn, seed: 0.5, weighted, moved)
