@@ -107,11 +107,11 @@ def plot_history(history, *, metric_name: str = "metric") -> Figure:
     with course_style():
         axes[0].plot(epochs, train_loss, label="train")
         if val_loss:
-            axes[0].plot(epochs, val_loss, label="validation")
+            axes[0].plot(epochs, val_loss, ls="--", label="validation")  # dashed: not told apart by colour alone
         style_axes(axes[0], title="Loss per epoch", xlabel="epoch", ylabel="loss", legend=True)
         if has_metric:
             if get("train_metric"):
                 axes[1].plot(epochs, get("train_metric"), label="train")
-            axes[1].plot(epochs, get("val_metric"), label="validation")
+            axes[1].plot(epochs, get("val_metric"), ls="--", label="validation")
             style_axes(axes[1], title=f"{metric_name} per epoch", xlabel="epoch", ylabel=metric_name, legend=True)
     return fig

@@ -46,6 +46,8 @@ def test_plot_history_draws_train_and_validation():
     fig = plotting.plot_history(hist, metric_name="accuracy")
     left, right = fig.axes
     assert np.allclose(left.lines[1].get_ydata(), [1.1, 0.7])
+    for ax in (left, right):  # train and validation differ in line style too, not in colour alone
+        assert ax.lines[0].get_linestyle() != ax.lines[1].get_linestyle()
     assert right.get_ylabel() == "accuracy" and len(right.get_legend().get_texts()) == 2
     with pytest.raises(ValueError, match="no train_loss"):
         plotting.plot_history({"train_loss": []})

@@ -279,6 +279,34 @@ def test_text_progress_bar_ends_finished_on_stdout(capsys):
             progress="bar")
 
 
+def test_text_progress_bar_in_a_notebook_is_one_output_redrawn_in_place(capsys, monkeypatch):
+    """Does a notebook keep one line, the finished bar, instead of a chunk per refresh?"""
+    import IPython.display
+
+    from course_utils import training
+
+    shown = []
+
+    class Handle:
+        def update(self, data, raw):
+            shown[-1] = data["text/plain"]
+
+    def display(data, raw, display_id):
+        assert raw and display_id is True
+        shown.append(data["text/plain"])
+        return Handle()
+
+    assert not training._in_kernel()  # pytest is no Jupyter kernel: there the bar goes to stdout
+    monkeypatch.setattr(training, "_in_kernel", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", display)
+    X, y = blobs(n=30)
+    model = mlp()
+    fit(model, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), *loaders(X, y), 3, progress="text")
+    assert capsys.readouterr().out == ""
+    assert len(shown) == 1 and "3/3" in shown[0] and "100%" in shown[0] and "\r" not in shown[0]
+    assert "█" in shown[0]  # the Unicode bar, as on a UTF-8 stdout
+
+
 def test_unknown_loss_errors_are_wrapped_with_shapes():
     def picky(out, target):
         raise RuntimeError("size mismatch")
