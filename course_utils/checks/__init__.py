@@ -6,6 +6,7 @@ cases, diagnoses and ``check_*`` functions. Notebooks import from here:
 """
 
 from ._core import Case, CheckFailed, check_choice, check_choices, check_function, describe_difference, passed, silently
+from ._parts import check_each, require
 from ._rules import Rule, define_rule, rule
 from .week01 import (
     check_logits_to_classes,
@@ -26,9 +27,7 @@ from .week03 import check_bce_with_logits, check_ce_gradient, check_cross_entrop
 from .week03_labels import check_masked_cross_entropy, check_multilabel
 from .week04 import (
     check_bug_shape,
-    check_gd_line,
     check_huber,
-    check_loss_choice,
     check_loss_grad,
     check_mae,
     check_mse,
@@ -36,6 +35,7 @@ from .week04 import (
     check_safe_mse,
     refuses_mismatched_shapes,
 )
+from .week04_fitting import check_gd_line, check_loss_choice
 from .week05 import check_digits_model, check_evaluate, check_fixed_train, check_loss_pairing, check_train_one_epoch
 from .week06 import (
     check_comparison_report,
@@ -58,6 +58,7 @@ from .week07 import (
 
 __all__ = [
     "Case", "CheckFailed", "check_choice", "check_choices", "check_function", "describe_difference", "passed", "silently",
+    "check_each", "require",
     "Rule", "define_rule", "rule",
     # week 01
     "check_output_choices", "check_sigmoid", "check_predict_binary", "check_logits_to_classes", "check_two_head_model",

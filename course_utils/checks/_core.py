@@ -63,7 +63,6 @@ disagree about one of them.
 from __future__ import annotations
 
 import contextlib
-import io
 import re
 import signal
 import threading
@@ -77,7 +76,16 @@ import numpy as np
 import torch
 import torch.overrides
 
+from ._choices import check_choice, check_choices  # noqa: F401  (re-exported)
 from ._failed import HINT_MIME, CheckFailed, _student_frames  # noqa: F401  (re-exported)
+from ._parts import (  # noqa: F401  (re-exported)
+    blaming_earlier_answers,
+    broken_earlier_answer,
+    check_each,
+    check_parts,
+    require,
+    silently,
+)
 
 if TYPE_CHECKING:
     from ._rules import Rule
@@ -324,122 +332,6 @@ def check_function(
             raise fail(name, problem, case=case, hint=hint or case.hint)
     if not quiet:
         passed(f"{name}: all {n_cases} cases match the reference")
-
-
-def _names_used(code) -> set[str]:
-    """The global names a function's code (and the lambdas and comprehensions inside it) refers to."""
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if hasattr(const, "co_names"):
-            names |= _names_used(const)
-    return names
-
-
-def broken_earlier_answer(fn: Callable, earlier: str, check: Callable, exercise: str) -> CheckFailed | None:
-    """The failure of the student's own ``earlier`` function (found where ``fn`` was defined) under its ``check``,
-    when ``fn`` calls it; None when ``fn`` does not use it or it passes. ``exercise`` names where it was written."""
-    code, namespace = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
-    if code is None or not isinstance(namespace, dict) or earlier not in _names_used(code):
-        return None
-    other = namespace.get(earlier)
-    if not callable(other) or other is fn:
-        return None
-    try:
-        silently(check, other)
-    except CheckFailed as exc:
-        return exc
-    return None
-
-
-@contextlib.contextmanager
-def blaming_earlier_answers(fn: Callable, name: str, earlier: Sequence[tuple[str, Callable, str]]) -> Iterator[None]:
-    """Around a check of ``fn``: when it fails and ``fn`` calls one of the student's ``earlier`` answers
-    ``(function name, its check, "exercise N")`` that fails its own check, the hint names that exercise instead."""
-    try:
-        yield
-    except CheckFailed as exc:
-        for earlier_name, check, exercise in earlier:
-            cause = broken_earlier_answer(fn, earlier_name, check, exercise)
-            if cause is None:
-                continue
-            what = str(exc).partition("\n  Hint: ")[0]
-            first = str(cause).splitlines()[0]
-            hint = (f"this comes from {exercise}: your {name} calls your {earlier_name}, and its check fails "
-                    f"(“{first}”) — fix {exercise} first, then run this check again")
-            failed = CheckFailed(f"{what}\n  Hint: {hint}", hint=hint)
-            failed.student_frames = exc.student_frames
-            raise failed from None
-        raise
-
-
-def check_parts(name: str, parts: Sequence[tuple[str, Callable[[], None]]]) -> None:
-    """Run every part of one exercise's check, even after one fails, so that a run shows every mistake: one failing
-    part raises its own :class:`CheckFailed`; several raise one that lists them (its hint is the first part's)."""
-    failures = []
-    for label, part in parts:
-        try:
-            part()
-        except CheckFailed as exc:
-            if not failures and any(m in str(exc) for m in ("is not implemented yet", "took longer than")):
-                raise  # a stub or a hang: the other parts would only say it again (or wait again)
-            failures.append((label, exc))
-    if not failures:
-        return
-    if len(failures) == 1:
-        raise failures[0][1]
-    lines = [f"{name}: {len(failures)} of {len(parts)} parts are not right yet"]
-    for i, (label, exc) in enumerate(failures, 1):
-        lines.append(f"({i}) {label}: " + str(exc).replace("\n", "\n    "))
-    failed = CheckFailed("\n".join(lines), hint=failures[0][1].hint)
-    failed.student_frames = failures[0][1].student_frames
-    raise failed
-
-
-def silently(check: Callable, *args, **kwargs):
-    """Run a check without its confirmation line (a caller that prints one line for several parts)."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        return check(*args, **kwargs)
-
-
-def _is_choice(value, choices) -> bool:
-    """True when ``value`` is a string equal to one of ``choices`` (arrays, lists and odd objects are not)."""
-    return isinstance(value, str) and any(value == c for c in choices)
-
-
-def check_choice(answer, answers: Mapping[str, str | None], *, what: str = "answer") -> None:
-    """One multiple-choice answer: ``answers`` maps each letter to None (right) or the hint for it."""
-    if answer is None:  # the stub's placeholder
-        raise CheckFailed(f"{what} is not answered yet: give one of {sorted(answers)} (a string)"[:300])
-    if not _is_choice(answer, answers):
-        raise CheckFailed(f"{what} must be one of {sorted(answers)} (a string), got {answer!r}"[:300])
-    if answers[str(answer)] is not None:
-        raise CheckFailed(f"{what} {answer!r} is not right yet.\n  Hint: {answers[str(answer)]}")
-
-
-def check_choices(answers, key: Mapping, choices, hints: Mapping, *, what: str, default_hint: str = "") -> None:
-    """Multiple-choice tables (weeks 01, 06): ``answers`` maps each task in ``key`` to one of ``choices``.
-
-    ``hints`` maps (task, wrong choice) to a hint; the expected choice is never revealed. Like an
-    ``answers == {...}`` test, a task that is not in ``key`` is refused.
-    """
-    if not isinstance(answers, dict):
-        raise CheckFailed(f"{what} must be a dict mapping each task to one of the choices, got {type(answers).__name__}")
-    missing = sorted(t for t in key if t not in answers)
-    if missing:
-        raise CheckFailed(f"{what} has no entry for {', '.join(missing)}")
-    extra = [t for t in answers if t not in key]
-    if extra:
-        raise CheckFailed(f"{what} has an entry {extra[0]!r} that is not one of the tasks {sorted(key)}"[:300])
-    choices = sorted(set(choices))
-    for task, expected in key.items():
-        got = answers[task]
-        if got is None:  # the stub's placeholder
-            raise CheckFailed(f"answers[{task!r}] is not answered yet: put one of the choices {choices} there"[:300])
-        if not _is_choice(got, choices):
-            raise CheckFailed(f"answers[{task!r}] = {got!r} is not one of the choices {choices} (spelling matters)"[:300])
-        if got != expected:
-            hint = hints.get((task, str(got)), default_hint)
-            raise CheckFailed(f"answers[{task!r}] is not right yet." + (f"\n  Hint: {hint}" if hint else ""))
 
 
 _NUMBER_GROUP = re.compile(r"\d+(?:\s*[,x×*]\s*\d+)*")

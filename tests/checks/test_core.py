@@ -353,3 +353,63 @@ def test_a_single_failing_part_reads_as_before_and_a_stub_is_said_once():
     with pytest.raises(CheckFailed) as info:
         check_hinge(stub)
     assert str(info.value) == "hinge is not implemented yet: replace `raise NotImplementedError` with your code"
+
+
+# --------------------------------------------------------------------------- several answers in one check cell
+def _mse_right(pred, target):
+    return ((pred - target) ** 2).mean()
+
+
+def _rmse_summed(pred, target):
+    return ((pred - target) ** 2).sum().sqrt()
+
+
+def _mae_stub(pred, target):
+    raise NotImplementedError
+
+
+def test_check_each_reports_every_answer_that_is_not_right_in_one_run(capsys):
+    """Week 04 exercise 2's cell checks mse and rmse: a right mse is confirmed, a wrong rmse is still reported,
+    and two wrong answers are both reported (before, the cell stopped at the first)."""
+    from course_utils.checks import check_each, check_mae, check_mse, check_rmse
+
+    with pytest.raises(CheckFailed) as info:
+        check_each("exercise 2", (check_mse, _mse_right), (check_rmse, _rmse_summed))
+    assert "✔ mse" in capsys.readouterr().out
+    assert str(info.value).startswith("rmse is not right yet"), str(info.value)
+
+    with pytest.raises(CheckFailed) as info:
+        check_each("exercise 2", (check_mse, _rmse_summed), (check_rmse, _rmse_summed))
+    msg = str(info.value)
+    assert msg.startswith("exercise 2: 2 of 2 parts are not right yet"), msg
+    assert "(1) _rmse_summed: mse is not right yet" in msg and "(2) _rmse_summed: rmse is not right yet" in msg
+
+    # a stub among wrong answers is listed; when nothing is answered yet, that is said once
+    with pytest.raises(CheckFailed) as info:
+        check_each("exercise 1", (check_mae, _mae_stub), (check_mse, _rmse_summed))
+    assert "2 of 2 parts" in str(info.value) and "not implemented yet" in str(info.value)
+    with pytest.raises(CheckFailed) as info:
+        check_each("exercise 1", (check_mae, _mae_stub), (check_mse, _mae_stub))
+    assert str(info.value).startswith("mae is not implemented yet"), str(info.value)
+
+
+def test_check_each_and_require_refuse_bad_arguments_by_name():
+    from course_utils.checks import check_each, check_mse, require
+
+    with pytest.raises(TypeError, match="exercise must name"):
+        check_each("", (check_mse, _mse_right))
+    with pytest.raises(TypeError, match="each check must be a tuple"):
+        check_each("exercise 2", check_mse)
+    with pytest.raises(TypeError, match="problem must say"):
+        require(True, "")
+
+
+def test_require_fails_as_a_check_does():
+    from course_utils.checks import require
+
+    require(1 < 2, "never shown")
+    with pytest.raises(CheckFailed) as info:
+        require(False, "the loss did not go down over 8 epochs", hint="call optimizer.step() after backward()")
+    assert str(info.value) == ("the loss did not go down over 8 epochs\n  Hint: call optimizer.step() after "
+                               "backward()")
+    assert info.value.hint == "call optimizer.step() after backward()"

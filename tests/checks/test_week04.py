@@ -1,11 +1,14 @@
 """Do the week-04 student checks pass right answers and name the mistake in wrong ones?"""
 
+import re
+
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.checks import CheckFailed, check_loss_grad, check_mse, check_rmse
-from course_utils.checks import week04 as checks
+from course_utils import checks
+from course_utils.checks import CheckFailed, check_loss_grad, check_mse, check_rmse, week04
 from course_utils.data import make_line_with_outliers
 from course_utils.fitting import best_line
 from course_utils.losses import huber as ref_huber
@@ -122,18 +125,59 @@ def test_gradient_mistakes_get_hints():
         checks.check_loss_grad(lambda p, t: p, "l2")
 
 
-# --------------------------------------------------------------------------- choosing a loss
-def test_loss_choice():
-    x, y = make_line_with_outliers(n=40, n_outliers=4, seed=0)
-    errors = {k: abs(best_line(x, y, k).w - 2.0) for k in ("mse", "mae", "huber")}
-    best = min(errors, key=errors.get)
-    checks.check_loss_choice(best, errors, x, y, 2.0)
-    with pytest.raises(CheckFailed, match="pick the loss whose number is smallest"):
-        checks.check_loss_choice("mse", errors, x, y, 2.0)
-    with pytest.raises(CheckFailed, match="positive number"):
-        checks.check_loss_choice(best, {**errors, "mse": -errors["mse"]}, x, y, 2.0)
+# --------------------------------------------------------------------------- choosing a loss on validation data
+def _choice_data():
+    """Exercise 6(b)'s data: 50 training cultures (6 contaminated) and 20 clean validation cultures."""
+    x, y = make_line_with_outliers(n=50, n_outliers=6, outlier_shift=12.0, seed=3)
+    x_val, y_val = make_line_with_outliers(n=20, n_outliers=0, seed=4)
+    return x, y, x_val, y_val
+
+
+def _val_mse(line, x_val, y_val):
+    return float(((line.w * x_val + line.b - y_val) ** 2).mean())
+
+
+def test_loss_choice(capsys):
+    x, y, x_val, y_val = _choice_data()
+    lines = {k: best_line(x, y, k) for k in ("mse", "mae", "huber")}
+    errors = {k: _val_mse(line, x_val, y_val) for k, line in lines.items()}
+    # the numbers the exercise is built on: the MAE's line predicts the clean cultures best, the MSE's worst
+    assert errors["mae"] < errors["huber"] < 0.5 < 5 < errors["mse"]
+    checks.check_loss_choice("mae", errors, x, y, x_val, y_val)
+    assert capsys.readouterr().out.startswith("✔ loss choice: MAE")
+    with pytest.raises(CheckFailed, match="choose the loss whose line predicts the validation cultures best"):
+        checks.check_loss_choice("huber", errors, x, y, x_val, y_val)
     with pytest.raises(CheckFailed, match="keys"):
-        checks.check_loss_choice(best, {"mse": 1.0}, x, y, 2.0)
+        checks.check_loss_choice("mae", {"mse": 1.0}, x, y, x_val, y_val)
+    with pytest.raises(CheckFailed, match="not answered yet"):
+        checks.check_loss_choice(None, dict.fromkeys(errors), x, y, x_val, y_val)
+    with pytest.raises(CheckFailed, match="chosen_loss is not answered yet"):
+        checks.check_loss_choice(None, errors, x, y, x_val, y_val)
+
+
+@pytest.mark.parametrize(("stored", "hint"), [
+    ("train", "error on the training cultures"),
+    ("val_mae", "mean absolute error"),
+    ("slope", "true slope, which real data never tell you"),
+    ("shifted", "then compute mse(w * x_val + b, y_val)"),
+])
+def test_loss_choice_names_what_was_measured_instead(stored, hint):
+    """The usual wrong numbers each get their hint: the training error, the validation MAE, the distance to the
+    true slope (which no one can compute on real data), an unrelated number."""
+    x, y, x_val, y_val = _choice_data()
+    made = {}
+    for k in ("mse", "mae", "huber"):
+        line = best_line(x, y, k)
+        made[k] = {"train": _val_mse(line, x, y), "val_mae": float((line.w * x_val + line.b - y_val).abs().mean()),
+                   "slope": abs(line.w - 2.0), "shifted": _val_mse(line, x_val, y_val) + 5.0}[stored]
+    with pytest.raises(CheckFailed, match=re.escape(hint)):
+        checks.check_loss_choice("mae", made, x, y, x_val, y_val)
+
+
+def test_loss_choice_refuses_data_that_is_not_the_exercises():
+    x, y, x_val, y_val = _choice_data()
+    with pytest.raises(CheckFailed, match="x_val must be the exercise's float tensor"):
+        checks.check_loss_choice("mae", {}, x, y, x_val.tolist(), y_val)
 
 
 # --------------------------------------------------------------------------- the broadcasting bug
@@ -283,7 +327,7 @@ def test_mse_gradient_divided_by_n_twice_is_named_by_the_diagnosis():
     p, t = torch.tensor([1.0, 2.0, 4.0]), torch.tensor([0.0, 0.0, 0.0])
     case = checks.Case("three samples", (p, t))
     expected = 2 * (p - t) / 3
-    hint = checks.diagnose_grad(expected / 3, case, expected, loss="mse")
+    hint = week04.diagnose_grad(expected / 3, case, expected, loss="mse")
     assert hint == "you divided by N twice"
 
 
@@ -333,42 +377,17 @@ def test_safe_mse_with_view_passes(capsys):
 
 
 # --------------------------------------------------------------------------- choosing a loss: what is stored
-@pytest.fixture
-def line_data():
-    x, y = make_line_with_outliers(n=40, n_outliers=4, seed=0)
-    fits = {k: best_line(x, y, k).w for k in ("mse", "mae", "huber")}
-    errors = {k: abs(w - 2.0) for k, w in fits.items()}
-    return x, y, fits, errors, min(errors, key=errors.get)
-
-
-def test_loss_choice_with_the_slope_instead_of_the_error_is_named(line_data):
-    """Does storing the fitted slope w (not |w - true slope|) get the 'subtract the true slope' hint?"""
-    x, y, fits, errors, best = line_data
-    with pytest.raises(CheckFailed, match="that is the fitted slope w itself"):
-        checks.check_loss_choice(best, fits, x, y, 2.0)
-
-
-def test_loss_choice_with_one_element_tensors_is_named(line_data):
-    """Does a (1,)-shaped tensor per loss get the 'store one plain number' hint?"""
-    x, y, _, errors, best = line_data
+def test_loss_choice_accepts_numbers_in_any_plain_form(capsys):
+    """0-dim tensors and NumPy scalars (one number each) are accepted like floats; (1,)-shaped tensors get a hint."""
+    x, y, x_val, y_val = _choice_data()
+    errors = {k: _val_mse(best_line(x, y, k), x_val, y_val) for k in ("mse", "mae", "huber")}
+    checks.check_loss_choice("mae", {k: torch.tensor(v) for k, v in errors.items()}, x, y, x_val, y_val)
+    checks.check_loss_choice("mae", {k: np.float32(v) for k, v in errors.items()}, x, y, x_val, y_val)
+    assert capsys.readouterr().out.count("✔ loss choice: MAE") == 2
     with pytest.raises(CheckFailed, match="store one plain number per loss"):
-        checks.check_loss_choice(best, {k: torch.tensor([v]) for k, v in errors.items()}, x, y, 2.0)
-
-
-def test_loss_choice_with_an_unrelated_number_and_unknown_choice(line_data):
-    """Do an unrelated number and an unknown loss name each get their message?"""
-    x, y, _, errors, best = line_data
-    with pytest.raises(CheckFailed, match="fit the line with your gd_line"):
-        checks.check_loss_choice(best, {**errors, "mae": errors["mae"] + 5.0}, x, y, 2.0)
-    with pytest.raises(CheckFailed, match="choice must be one of"):
-        checks.check_loss_choice("l1", errors, x, y, 2.0)
-
-
-def test_loss_choice_accepts_zero_dim_tensors(line_data, capsys):
-    """Are 0-dim tensors (one number each) accepted like floats?"""
-    x, y, _, errors, best = line_data
-    checks.check_loss_choice(best, {k: torch.tensor(v) for k, v in errors.items()}, x, y, 2.0)
-    assert capsys.readouterr().out.startswith(f"✔ loss choice: {best.upper()}")
+        checks.check_loss_choice("mae", {k: torch.tensor([v]) for k, v in errors.items()}, x, y, x_val, y_val)
+    with pytest.raises(CheckFailed, match="must be one of"):
+        checks.check_loss_choice("l1", errors, x, y, x_val, y_val)
 
 
 # --------------------------------------------------------------------------- the shape of out - y
@@ -528,10 +547,10 @@ def test_bug_shape_odd_answers_get_a_hint_not_a_traceback(answer):
 
 
 def test_loss_choice_as_a_list_gets_a_hint():
-    x, y = make_line_with_outliers(n=50, n_outliers=6, outlier_shift=12.0, seed=3)
-    errors = {k: abs(best_line(x, y, k).w - 2.0) for k in ("mse", "mae", "huber")}
+    x, y, x_val, y_val = _choice_data()
+    errors = {k: _val_mse(best_line(x, y, k), x_val, y_val) for k in ("mse", "mae", "huber")}
     with pytest.raises(CheckFailed, match="a string"):
-        checks.check_loss_choice(["mae"], errors, x, y, 2.0)
+        checks.check_loss_choice(["mae"], errors, x, y, x_val, y_val)
 
 
 def test_loss_grad_by_autograd_is_refused_with_the_by_hand_hint():
