@@ -16,11 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WEEKS = sorted(p.name for p in (ROOT / "solutions").glob("week*") if p.is_dir())
 
 #: Weeks whose graded cells still hold asserts; each is being rewritten to use explained checks. When a week is
-#: fixed, its strict xfail turns into a failure here: then delete its entry. Week 04's rewrite is under way in
-#: parallel, so its entry is not strict: it may pass before the entry is removed.
-NOT_STRICT = {"week04"}
+#: fixed, its strict xfail turns into a failure here: then delete its entry.
 KNOWN_EXCEPTIONS = {
-    "week04": "its hidden tests still use assert (being rewritten)",
     "week05": "its hidden tests still use assert (being rewritten)",
     "week07": "its hidden tests still use assert (being rewritten)",
 }
@@ -47,7 +44,7 @@ def test_the_scan_finds_asserts_and_raised_assertion_errors():
 
 
 @pytest.mark.parametrize("week", [
-    pytest.param(w, marks=pytest.mark.xfail(reason=KNOWN_EXCEPTIONS[w], strict=w not in NOT_STRICT)) if w in KNOWN_EXCEPTIONS else w
+    pytest.param(w, marks=pytest.mark.xfail(reason=KNOWN_EXCEPTIONS[w], strict=True)) if w in KNOWN_EXCEPTIONS else w
     for w in WEEKS])
 def test_graded_test_cells_have_no_bare_assert(week):
     problems = []
