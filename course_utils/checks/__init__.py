@@ -49,12 +49,12 @@ from .week06 import (
 )
 from .week07 import (
     check_brier,
-    check_calibration_report,
     check_confidence_and_correct,
     check_cost_threshold,
     check_ece,
     check_fit_temperature,
 )
+from .week07_report import check_calibration_report
 
 __all__ = [
     "Case", "CheckFailed", "check_choice", "check_choices", "check_function", "describe_difference", "passed", "silently",

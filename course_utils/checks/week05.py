@@ -7,7 +7,16 @@ from collections.abc import Callable
 
 import torch
 
-from ._core import CheckFailed, call_student, check_choice, close, describe_difference, fail, passed
+from ._core import (
+    CheckFailed,
+    blaming_earlier_answers,
+    call_student,
+    check_choice,
+    close,
+    describe_difference,
+    fail,
+    passed,
+)
 from ._rules import define_rule
 
 #: The acceptance rules of the week's exercises (shared with the hidden tests).
@@ -333,18 +342,21 @@ def check_digits_model(fn: Callable, *, min_val_accuracy: float = 0.95, time_bud
     split = load_dataset("digits", seed=seed)
     set_seed(seed)
     train, val, _ = make_loaders(split, batch_size=64, seed=seed)
-    start = time.perf_counter()
-    model = dataclasses.replace(DIGITS_MODEL, time_limit=max(time_budget_s * 2, 120.0)).call(fn, (train, val))
-    seconds = time.perf_counter() - start
-    digits_model_outputs(model, split.X_val[:2], name)
-    acc = call_student(evaluate, (model, torch.nn.CrossEntropyLoss(), val), {"metric": "accuracy"},
-                       name=f"evaluating the model returned by {name}").metric
-    if seconds > time_budget_s:
-        raise CheckFailed(f"{name} took longer than the budget of {time_budget_s:.0f} s\n  Hint: fewer epochs or a "
-                          "smaller model; small models train fast on the CPU with batches of 32-128")
-    if acc < min_val_accuracy:
-        raise CheckFailed(f"validation accuracy {acc:.3f} is below {min_val_accuracy}\n  Hint: end in 10 logits with "
-                          "nn.CrossEntropyLoss, train for more epochs, try Adam (lr 1e-3 to 1e-2) or SGD with "
-                          "momentum 0.9 (lr 0.05 to 0.2), and keep the weights of the best validation epoch")
+    earlier = [("train_one_epoch", check_train_one_epoch, "exercise 2"), ("evaluate", check_evaluate, "exercise 3"),
+               ("fixed_train", check_fixed_train, "exercise 4")]
+    with blaming_earlier_answers(fn, name, earlier):  # a model trained with the student's own broken loop
+        start = time.perf_counter()
+        model = dataclasses.replace(DIGITS_MODEL, time_limit=max(time_budget_s * 2, 120.0)).call(fn, (train, val))
+        seconds = time.perf_counter() - start
+        digits_model_outputs(model, split.X_val[:2], name)
+        acc = call_student(evaluate, (model, torch.nn.CrossEntropyLoss(), val), {"metric": "accuracy"},
+                           name=f"evaluating the model returned by {name}").metric
+        if seconds > time_budget_s:
+            raise CheckFailed(f"{name} took longer than the budget of {time_budget_s:.0f} s\n  Hint: fewer epochs or "
+                              "a smaller model; small models train fast on the CPU with batches of 32-128")
+        if acc < min_val_accuracy:
+            raise CheckFailed(f"validation accuracy {acc:.3f} is below {min_val_accuracy}\n  Hint: end in 10 logits "
+                              "with nn.CrossEntropyLoss, train for more epochs, try Adam (lr 1e-3 to 1e-2) or SGD with "
+                              "momentum 0.9 (lr 0.05 to 0.2), and keep the weights of the best validation epoch")
     passed(f"{name}: validation accuracy >= {min_val_accuracy} reached within {time_budget_s:.0f} s")
     return {"model": model, "val_accuracy": acc, "seconds": seconds, "split": split}

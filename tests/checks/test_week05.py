@@ -287,3 +287,34 @@ def test_evaluate_without_no_grad_is_refused_by_the_shared_rule():
     make_evaluate(no_grad=False)(spy, nn.CrossEntropyLoss(), [(torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1]))])
     with pytest.raises(CheckFailed, match="torch.no_grad"):
         require_eval_forward(spy, "evaluate")
+
+
+def test_a_digits_model_failing_through_a_broken_train_one_epoch_names_exercise_2():
+    """train_digits_model trains with the student's own train_one_epoch, which never steps the optimiser: the model
+    stays at chance, and the hint sends the student to exercise 2, not to "more epochs"."""
+    namespace = {"torch": torch, "nn": torch.nn}
+    exec('''
+def train_one_epoch(model, loss_fn, optimizer, loader):
+    model.train()
+    total, n = 0.0, 0
+    for X, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), y)
+        loss.backward()  # no optimizer.step()
+        total += loss.item() * len(y)
+        n += len(y)
+    return total / n
+
+def train_digits_model(train_loader, val_loader):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(3):
+        train_one_epoch(model, nn.CrossEntropyLoss(), opt, train_loader)
+    return model
+''', namespace)
+    with pytest.raises(CheckFailed) as info:
+        check_digits_model(namespace["train_digits_model"], time_budget_s=60)
+    msg = str(info.value)
+    assert msg.startswith("validation accuracy"), msg
+    assert "this comes from exercise 2: your train_digits_model calls your train_one_epoch" in msg, msg

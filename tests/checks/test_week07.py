@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import calibration as cal
+from course_utils import checks
 from course_utils.checks import CheckFailed
-from course_utils.checks import week07 as checks
 
 
 def not_implemented(*args, **kwargs):
@@ -303,3 +303,58 @@ def test_check_calibration_report(wrong, hint, capsys):
     checks.check_calibration_report(_report)  # the made-up case alone
     with pytest.raises(CheckFailed, match=hint):
         checks.check_calibration_report(wrong, *real)
+
+
+# --------------------------------------------------------------------------- follow-on failures name their exercise
+_ECE_WITH_BROKEN_CONFIDENCE = '''
+def confidence_and_correct(probs, targets):
+    return probs.max(dim=1).values, (probs.argmax(dim=1) != targets).to(probs.dtype)  # "correct" inverted
+
+def expected_calibration_error(probs, targets, n_bins=15):
+    conf, correct = confidence_and_correct(probs, targets)
+    edges = torch.linspace(0, 1, n_bins + 1, dtype=probs.dtype)
+    idx = torch.clamp(torch.bucketize(conf, edges[1:-1], right=False), max=n_bins - 1)
+    total = 0.0
+    for b in range(n_bins):
+        m = idx == b
+        if m.any():
+            total += m.sum().item() / len(conf) * abs(conf[m].mean().item() - correct[m].mean().item())
+    return float(total)
+'''
+
+_REPORT_WITH_BROKEN_TEMPERATURE = '''
+def fit_temperature(logits, targets):
+    return 1.0  # never fitted
+
+def calibration_report(val_logits, val_y, test_logits, test_y):
+    T = fit_temperature(val_logits, val_y)
+    probs = torch.softmax(test_logits / T, dim=1)
+    return {"T": T, "probs": probs, "ece_before": cal.expected_calibration_error(test_logits.softmax(1), test_y),
+            "ece_after": cal.expected_calibration_error(probs, test_y)}
+'''
+
+
+def test_an_ece_failing_through_a_broken_confidence_and_correct_names_exercise_1():
+    namespace = {"torch": torch}
+    exec(_ECE_WITH_BROKEN_CONFIDENCE, namespace)
+    with pytest.raises(CheckFailed) as info:
+        checks.check_ece(namespace["expected_calibration_error"])
+    assert ("this comes from exercise 1: your expected_calibration_error calls your confidence_and_correct"
+            in str(info.value)), str(info.value)
+
+
+def test_a_report_failing_through_a_broken_fit_temperature_names_exercise_5():
+    namespace = {"torch": torch, "cal": cal}
+    exec(_REPORT_WITH_BROKEN_TEMPERATURE, namespace)
+    with pytest.raises(CheckFailed) as info:
+        checks.check_calibration_report(namespace["calibration_report"])
+    assert "this comes from exercise 5: your calibration_report calls your fit_temperature" in str(info.value)
+
+
+def test_the_hidden_report_case_tells_a_test_set_temperature_apart():
+    """Exercise 6's hidden case (2.5 times too large on validation, 1.2 times on test) needs two temperatures more
+    than 1 % apart, so that a report that fits T on the test set fails it."""
+    pv, yv = cal.simulate_calibrated(800, 6, scale=2.5, seed=15)
+    pt, yt = cal.simulate_calibrated(800, 6, scale=2.5, seed=16)
+    t_val, t_test = cal.fit_temperature(2.5 * torch.log(pv), yv), cal.fit_temperature(1.2 * torch.log(pt), yt)
+    assert abs(t_val - t_test) > 0.1 * t_test, (t_val, t_test)
