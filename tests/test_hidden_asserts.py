@@ -15,14 +15,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 WEEKS = sorted(p.name for p in (ROOT / "solutions").glob("week*") if p.is_dir())
 
-#: Weeks whose graded cells still hold asserts; each is being rewritten to use explained checks. When a week is
-#: fixed, its strict xfail turns into a failure here: then delete its entry.
-KNOWN_EXCEPTIONS = {
-    "week05": "its hidden tests still use assert (being rewritten)",
-    "week07": "its hidden tests still use assert (being rewritten)",
-}
-
-
 def _unexplained_failures(source: str) -> list[str]:
     """The `assert` statements and `raise AssertionError` of a cell's code, as 'line N: text'."""
     found = []
@@ -43,9 +35,7 @@ def test_the_scan_finds_asserts_and_raised_assertion_errors():
     assert _unexplained_failures("check(x)  # assert in a comment\ns = 'assert'\n") == []
 
 
-@pytest.mark.parametrize("week", [
-    pytest.param(w, marks=pytest.mark.xfail(reason=KNOWN_EXCEPTIONS[w], strict=True)) if w in KNOWN_EXCEPTIONS else w
-    for w in WEEKS])
+@pytest.mark.parametrize("week", WEEKS)
 def test_graded_test_cells_have_no_bare_assert(week):
     problems = []
     for path in sorted((ROOT / "solutions" / week).glob("*.ipynb")):
