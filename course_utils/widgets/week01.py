@@ -62,11 +62,15 @@ def threshold_explorer(x, y, *, w: float = 2.0, b: float = 0.0, threshold: float
 
     def setup(fig, d):
         ax = fig.add_subplot()
-        ax.scatter(x[y == 0], y[y == 0] + jitter[y == 0], s=10, alpha=0.5, color=PALETTE["blue"], label=f"not {positive} (0)")
-        ax.scatter(x[y == 1], y[y == 1] + jitter[y == 1], s=10, alpha=0.5, color=PALETTE["orange"], label=f"{positive} (1)")
+        # a marker per class as well as a colour, so that the classes can be told apart without colour
+        ax.scatter(x[y == 0], y[y == 0] + jitter[y == 0], s=10, alpha=0.5, color=PALETTE["blue"], marker="o",
+                   label=f"not {positive} (0)")
+        ax.scatter(x[y == 1], y[y == 1] + jitter[y == 1], s=14, alpha=0.5, color=PALETTE["orange"], marker="^",
+                   label=f"{positive} (1)")
         (curve,) = ax.plot(d["grid"], d["p_grid"], color=COLORS[6], lw=2, label="p = sigmoid(w·x + b)")
         hline = ax.axhline(d["threshold"], color="grey", ls=":", lw=1, label="threshold")
-        vline = ax.axvline(np.nan, color=PALETTE["vermillion"], ls="--", label="decision boundary")
+        # neutral black, dashed: it must not look like one of the two classes' colours
+        vline = ax.axvline(np.nan, color=PALETTE["black"], ls="--", lw=1.2, label="decision boundary")
         text = ax.text(0.02, 0.55, "", transform=ax.transAxes, fontsize=9)
         ax.set_xlim(d["grid"][0], d["grid"][-1])
         ax.set_ylim(-0.1, 1.1)

@@ -1,5 +1,6 @@
 """Is the week-01 threshold explorer's update function right (torch as the oracle), and does it redraw in place?"""
 
+import matplotlib.colors
 import numpy as np
 import pytest
 import torch
@@ -86,3 +87,14 @@ def test_live_threshold_explorer_follows_its_sliders():
     assert exp.data["threshold"] == 0.25
     assert exp.data["boundary"] == pytest.approx(np.log(1 / 3) / 2)
     assert "course-explorer" in exp.widget._dom_classes
+
+
+def test_threshold_explorer_tells_the_classes_apart_without_colour():
+    """Do the two classes differ in marker, and is the boundary a neutral dashed line, not a class colour?"""
+    exp = threshold_explorer(np.array([-1.0, 1.0]), np.array([0.0, 1.0]), live=False)
+    ax = exp.figure.axes[0]
+    benign, malignant = ax.collections[:2]
+    assert benign.get_paths()[0].vertices.shape != malignant.get_paths()[0].vertices.shape  # circle vs triangle
+    vline = ax.lines[2]
+    assert vline.get_label() == "decision boundary" and vline.get_linestyle() == "--"
+    assert matplotlib.colors.to_hex(vline.get_color()) == "#000000"
