@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.patches import Patch
 from scipy.special import entr, logsumexp, softmax
 
 from course_utils.plotting import PALETTE, style_axes
@@ -154,14 +155,17 @@ def one_logit_explorer(logits, index: int, labels=None, *, delta: float = 0.0, l
         ax_z.set_ylim(bottom - pad, top + pad)
         ax_z.set_xticks(range(z.size), labels, fontsize=8)
         style_axes(ax_z, title=f"Logits (Δ added to {labels[index]})", xlabel="class", ylabel="logit (unitless score)")
-        ax_z.legend(fontsize=8, loc="upper right")
-        pbars = ax_p.bar(range(z.size), d["probs"], color=colors, label="now")
-        ax_p.plot(range(z.size), d["base_probs"], "_", color=PALETTE["black"], ms=28, mew=2, label="at Δ = 0")
+        # the legend names both bar colours: the class Δ is added to (highlighted) and the others
+        now = [Patch(color=PALETTE["sky"], alpha=0.85, label="now: other classes"),
+               Patch(color=PALETTE["vermillion"], alpha=0.85, label=f"now: {labels[index]} (Δ added)")]
+        ax_z.legend(handles=[ax_z.containers[0], *now], fontsize=8, loc="upper right")
+        pbars = ax_p.bar(range(z.size), d["probs"], color=colors)
+        (base,) = ax_p.plot(range(z.size), d["base_probs"], "_", color=PALETTE["black"], ms=28, mew=2, label="at Δ = 0")
         ax_p.set_ylim(0, 1.05)
         ax_p.set_xticks(range(z.size), labels, fontsize=8)
         style_axes(ax_p, title="softmax probabilities", xlabel="class", ylabel="probability")
         # the "at Δ = 0" marker is 28 pt wide: shrink it in the legend so it does not run into its label
-        ax_p.legend(fontsize=8, loc="upper right", handlelength=2.0, markerscale=0.5)
+        ax_p.legend(handles=[*now, base], fontsize=8, loc="upper right", handlelength=2.0, markerscale=0.5)
         # bottom right of the logits panel: below the last class's bar whatever Δ does
         text = ax_z.text(0.98, 0.03, "", transform=ax_z.transAxes, ha="right", va="bottom", fontsize=9)
 

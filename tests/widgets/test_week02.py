@@ -211,3 +211,11 @@ def test_live_explorers_follow_their_sliders():
     o.sliders["delta"].value = 2.0
     assert o.data["logits"][0] == pytest.approx(3.5)
     assert "course-explorer" in o.widget._dom_classes
+
+
+def test_one_logit_explorer_legends_name_the_highlighted_bar():
+    """Does each panel's legend say which colour is the class Δ is added to, and which the others?"""
+    exp = one_logit_explorer(IRIS, 1, ["setosa", "versicolor", "virginica"], live=False)
+    for ax in exp.figure.axes[:2]:
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "now: versicolor (Δ added)" in labels and "now: other classes" in labels and "at Δ = 0" in labels
