@@ -91,6 +91,13 @@ def make_readable(path: Path, ctx: Context, student: str, out: Path, notes: list
         return f'<li><a href="#{m[1]}">{html.escape(titles.get(m[1], "Exercise"))}</a> ({float(m[2]):g} of {float(m[3]):g} points)</li>'
 
     page = re.sub(r'<li><a href="#([\w-]+)">Test cell</a> \(Score: ([\d.]+) / ([\d.]+)\)</li>', toc, page)
+    # nbgrader's own comment on an answer left as released ("No response.") is no note from a person: the check
+    # below the answer already says "Not answered yet."
+    page = re.sub(r'<div class="panel-footer">\s*<div>\s*<b>Comments:</b>\s*<p>No response\.</p>\s*</div>\s*</div>',
+                  "", page)
+    if "<b>Comments:</b>" not in page:
+        page = re.sub(r'<li><a href="#comment-[\w-]+">Comment</a></li>\s*', "", page)
+    page = page.replace("<b>Comments:</b>", "<b>A note from the grader:</b>")
     page = re.sub(r'(<a href="#comment-[\w-]+">)Comment(</a>)', r"\1A note from the grader\2", page)
     page = re.sub(r"<span class=\"nbgrader-label\">Grade cell: <code>([\w-]+)</code></span>",
                   lambda m: f'<span class="nbgrader-label">Check of {html.escape(titles.get(m[1], "the exercise"))}</span>',
@@ -120,13 +127,18 @@ def _local_mathjax(out: Path) -> str | None:
     return "../../_mathjax/tex-mml-chtml.js"
 
 
+PLAIN_CSS = ("<style>body{font-family:'Helvetica Neue',Helvetica,Arial,sans-serif;max-width:48em;margin:2em auto;"
+             "padding:0 1em;line-height:1.5;color:#222}h1{font-size:1.4em;font-weight:normal}</style>")
+
+
 def write_plain_feedback(out: Path, ctx: Context, student: str, problems: list[str], heading: str | None = None) -> Path:
-    """For a submission nbgrader cannot render (e.g. not a notebook): a short page with the reasons."""
-    heading = heading or f"{ctx.assignment}: 0 points"
+    """For a submission nbgrader cannot render (e.g. not a notebook), or one held for review: a short page titled
+    "student — week: ``heading``" (default "0 points") with the reasons."""
+    heading = f"{student} — {ctx.assignment}: {heading or '0 points'}"
     path = feedback_path(out, ctx, student)
     path.parent.mkdir(parents=True, exist_ok=True)
     items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
-    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{ctx.assignment} feedback</title>"
-                    f"</head><body><h1>{html.escape(heading)}</h1><ul>{items}</ul></body></html>\n",
+    path.write_text(f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(heading)}</title>"
+                    f"{PLAIN_CSS}</head><body><h1>{html.escape(heading)}</h1><ul>{items}</ul></body></html>\n",
                     encoding="utf-8")
     return path

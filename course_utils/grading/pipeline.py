@@ -199,7 +199,7 @@ def finish_one(sub: Submission, ctx: Context, out: Path, outcome, notes: Student
         notes.problems.append("scored 0 because it was flagged (--on-flag zero)")
     if notes.held:  # no score on the page either, until a person has looked
         write_plain_feedback(out, ctx, sub.student, ["Your instructor reviews this hand-in before it gets a score."],
-                             heading=f"{ctx.assignment}: in review")
+                             heading="in review")
         return
     try:
         generate_feedback(out, ctx, sub.student, notes.problems)

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.grading.submissions import ROOT, honest, stub, write
+from tests.grading.submissions import ROOT, honest, hooked, stub, write
 
 pytestmark = pytest.mark.slow
 WRONG_SIGMOID = "def sigmoid(z):\n    e = torch.exp(z)\n    return e / e.sum()\n"
@@ -21,13 +21,14 @@ def pages(tmp_path_factory):
     base = tmp_path_factory.mktemp("feedback")
     write(honest({"ex2_sigmoid": WRONG_SIGMOID}), base / "subs" / "ben.ipynb")
     write(stub(), base / "subs" / "carla.ipynb")
+    write(hooked("hook_thread_race"), base / "subs" / "dora.ipynb")  # starts a thread: held for review
     cmd = [sys.executable, "-m", "course_utils", "grade", "--assignment", "week01", "--submissions",
            str(base / "subs"), "--out", str(base / "out"), "--timeout", "30", "--jobs", "2"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env=dict(os.environ, PYTHONWARNINGS="ignore"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     read = lambda s: (base / "out" / "feedback" / s / "week01" / "week01_exercises.html").read_text("utf-8")  # noqa: E731
-    return {"ben": read("ben"), "carla": read("carla"), "out": base / "out"}
+    return {"ben": read("ben"), "carla": read("carla"), "dora": read("dora"), "out": base / "out"}
 
 
 def test_the_title_names_the_student_the_week_and_the_score(pages):
@@ -59,3 +60,20 @@ def test_long_lines_wrap_and_maths_comes_from_the_course(pages):
         pytest.skip("MathJax not installed here (npm ci): the page shows the TeX as written")
     assert 'src="../../_mathjax/tex-mml-chtml.js"' in page
     assert (pages["out"] / "feedback" / "_mathjax" / "tex-mml-chtml.js").is_file()
+
+
+def test_an_unanswered_exercise_gets_no_empty_note_from_the_grader(pages):
+    """nbgrader comments "No response." on every answer left as released, and lists each comment in the contents as
+    "Comment": for a stub that was five entries and five boxes saying nothing the checks do not say better."""
+    page = pages["carla"]
+    assert "No response." not in page and "Comments:" not in page
+    assert 'href="#comment-' not in page and "A note from the grader" not in page
+    assert page.count("Not answered yet.") >= 5
+
+
+def test_a_held_hand_in_gets_a_page_that_names_the_student_and_says_in_review(pages):
+    page = pages["dora"]
+    assert "<title>dora — week01: in review</title>" in page and "<h1>dora — week01: in review</h1>" in page
+    assert "reviews this hand-in before it gets a score" in page
+    for word in ("thread", "flag", "held", "cheat"):  # the reason stays with the instructor (grades.csv)
+        assert word not in page.lower(), word
