@@ -104,6 +104,13 @@ def decisions(scores, targets, threshold: float = 0.5) -> Decisions:
                      tn=int((~flag & ~pos).sum()))
 
 
+def format_p(p: float) -> str:
+    """A p-value for a table: three decimals, or "<0.001" below 0.001 (never a misleading "0.000") (week 06)."""
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p <= 1:
+        raise ValueError(f"p must be a number between 0 and 1, got {p!r}")
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
 class SummaryRow(dict):
     """One row of :meth:`Comparison.summary`: a dict whose missing keys say which keys there are."""
 
@@ -151,7 +158,7 @@ class Comparison:
                  f"{'t' if self.test == 't' else 'W':>7} {'p':>7}"]
         for r in self.summary():
             ms = f"{f.format(r['mean'])} ± {f.format(r['sd'])}"
-            tail = (f"{r['diff']:>+8.{digits}f} {r['statistic']:>7.2f} {r['p']:>7.3f}" if "p" in r
+            tail = (f"{r['diff']:>+8.{digits}f} {r['statistic']:>7.2f} {format_p(r['p']):>7}" if "p" in r
                     else f"{'(base)':>8} {'':>7} {'':>7}")
             lines.append(f"{r['loss']:<16} {ms:>22} {f.format(r['min']):>7} {f.format(r['max']):>7} {tail}")
         return "\n".join(lines)

@@ -15,6 +15,7 @@ from course_utils.experiments import (
     compare_losses,
     decisions,
     filter_normalised_direction,
+    format_p,
     landscape_1d,
     landscape_2d,
     landscape_slices,
@@ -160,6 +161,20 @@ def test_compare_losses_table_and_pairing():
     assert stats.ttest_ind(comp.scores["B"], comp.scores["A"]).pvalue > 0.5 and p < 1e-4
     table = comp.table()
     assert "accuracy mean ± sd" in table and "(base)" in table and len(table.splitlines()) == 3
+    assert table.splitlines()[2].endswith(" <0.001") and "0.000" not in table.splitlines()[2].split()[-1]
+
+
+@pytest.mark.parametrize("p, text", [(0.0, "<0.001"), (0.00011, "<0.001"), (0.001, "0.001"), (0.0794, "0.079"),
+                                     (1.0, "1.000")])
+def test_format_p_never_prints_a_p_value_of_zero(p, text):
+    """Does a tiny p read "<0.001" instead of "0.000", and a larger one keep three decimals?"""
+    assert format_p(p) == text
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5, float("nan"), "0.01", None, True])
+def test_format_p_refuses_what_is_not_a_p_value(p):
+    with pytest.raises(ValueError, match="p must be a number between 0 and 1"):
+        format_p(p)
 
 
 @pytest.mark.parametrize("kwargs, err, match", [
