@@ -318,10 +318,13 @@ def check_paired_t(fn) -> None:
 from .week06_screen import (  # noqa: E402, F401
     SCREEN_NAMES,
     SCREEN_SEEDS,
+    VERDICTS,
     _bce,
     _bce_pos_weight,
     _screen_scores,
     check_comparison_report,
     comparison_hidden_tests,
+    gap_interval,
     screen_run,
+    verdict_of,
 )

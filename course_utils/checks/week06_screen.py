@@ -1,5 +1,6 @@
 """Week 06 exercise 7 checks: the rare-class screen — plain BCE, BCE + ``pos_weight`` and plain BCE with its decision
-threshold moved to 1 / (1 + w), compared over paired seeds and reported."""
+threshold moved to 1 / (1 + w), compared over paired seeds and reported (pos_weight against the moved threshold: the
+95 % confidence interval of the mean paired difference and the verdict it supports)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ._core import CheckFailed, close, passed, silently
 
 SCREEN_SEEDS = tuple(range(10))
 SCREEN_NAMES = ("BCE", "BCE + pos_weight", "moved threshold")
+VERDICTS = ("better", "worse", "no detectable difference")
 
 
 @functools.cache
@@ -70,14 +72,15 @@ def _bce(z, y):
     return torch.nn.functional.binary_cross_entropy_with_logits(z, y)
 
 
-def _bce_pos_weight(z, y, invert: bool = False):
-    w = (y == 0).sum() / y.sum()
+def _bce_pos_weight(z, y, invert: bool = False, fixed: float | None = None):
+    w = (y == 0).sum() / y.sum() if fixed is None else torch.tensor(fixed)
     return torch.nn.functional.binary_cross_entropy_with_logits(z, y, pos_weight=1 / w if invert else w)
 
 
 #: kind -> (loss, logit threshold) of the reference runs and of the usual mistakes
 _SCREEN_RUNS = {"plain": (_bce, "0"), "weighted": (_bce_pos_weight, "0"),
                 "inverted": (lambda z, y: _bce_pos_weight(z, y, invert=True), "0"),
+                "weighted 10": (lambda z, y: _bce_pos_weight(z, y, fixed=10.0), "0"),
                 "moved": (_bce, "moved"), "moved wrong way": (_bce, "wrong way"),
                 "moved probability": (_bce, "probability"), "weighted moved": (_bce_pos_weight, "moved")}
 
@@ -97,10 +100,15 @@ _MISTAKES = (
     # (arm, scores of, hint): the arm's scores equal the scores of a usual mistake
     (0, "weighted", "these are the pos_weight scores: the baseline (the first loss in the dict) is plain BCE, "
      "the second loss uses pos_weight"),
+    (0, "moved", "these are the moved-threshold scores: bce_threshold_moved must be a function of its own (def "
+     "bce_threshold_moved(logits, y): ...); written as bce_threshold_moved = F.binary_cross_entropy_with_logits it is "
+     "the very same function as the baseline's, so `loss_fn is bce_threshold_moved` is true for plain BCE too"),
     (1, "plain", "these are the scores of plain BCE: pass pos_weight=n_neg / n_pos to "
      "F.binary_cross_entropy_with_logits in the second loss"),
     (1, "inverted", "pos_weight is upside down: it is (number of negatives) / (number of positives), "
      "(y == 0).sum() / y.sum()"),
+    (1, "weighted 10", "these are the scores of a fixed pos_weight = 10: compute it from the y of each run, "
+     "(y == 0).sum() / y.sum() — every rare sample has its own ratio"),
     (1, "weighted moved", "the pos_weight model is scored at the moved threshold; only the third arm "
      "(plain BCE) moves it — the pos_weight model decides at logit 0"),
     (2, "plain", "these are the scores of plain BCE at threshold 0.5: for the third loss, run() must score the "
@@ -125,9 +133,83 @@ def _scores_hint(got: np.ndarray, which: int) -> str:
     return _RECIPE
 
 
-def check_comparison_report(comparison, winner, t_value, p_value) -> None:
-    """Week 06: BCE vs BCE + pos_weight vs the moved threshold over seeds 0-9 — the ``Comparison``, the winner's
-    name, and t and p of pos_weight against plain BCE."""
+def gap_interval(comparison, *, quantile: float | None = None, ddof: int = 1, root: bool = True,
+                 flip: bool = False) -> tuple[float, float]:
+    """Week 06: 95 % CI (low, high) of the mean paired difference pos_weight − moved threshold over the seeds,
+    mean(d) ± t₀.₉₇₅,S−1 · sd(d) / √S; the keywords give the usual mistakes (1.96, ddof=0, no √S, the sign)."""
+    from scipy import stats
+
+    d = np.asarray(comparison.scores[SCREEN_NAMES[1]], dtype=float) - np.asarray(comparison.scores[SCREEN_NAMES[2]],
+                                                                               dtype=float)
+    d = -d if flip else d
+    q = stats.t.ppf(0.975, len(d) - 1) if quantile is None else quantile
+    half = q * d.std(ddof=ddof) / (math.sqrt(len(d)) if root else 1.0)
+    return float(d.mean() - half), float(d.mean() + half)
+
+
+def verdict_of(ci: tuple[float, float]) -> str:
+    """Week 06: "better" / "worse" when the whole interval lies above / below 0, else "no detectable difference"."""
+    low, high = ci
+    return "better" if low > 0 else "worse" if high < 0 else "no detectable difference"
+
+
+_CI_MISTAKES = (
+    ({"flip": True}, "the sign is flipped: d is pos_weight minus the moved threshold, "
+     "comparison.scores['BCE + pos_weight'] - comparison.scores['moved threshold']"),
+    ({"quantile": 1.959963984540054}, "with 10 seeds the 95 % quantile is t₀.₉₇₅ with S − 1 = 9 degrees of freedom, "
+     "stats.t.ppf(0.975, S - 1) ≈ 2.26, not the normal 1.96"),
+    ({"ddof": 0}, "sd(d) is the sample standard deviation: d.std(ddof=1)"),
+    ({"root": False}, "the interval is for the mean: divide sd(d) by √S"),
+)
+
+
+def _ci_pair(ci) -> tuple[float, float] | None:
+    """The two ends of a student's interval as floats, or None when it is not a pair of real numbers."""
+    if isinstance(ci, (str, bytes, dict)) or not hasattr(ci, "__len__"):
+        return None
+    if isinstance(ci, torch.Tensor) or len(ci) != 2:
+        return None
+    ends = list(ci)
+    if any(isinstance(e, bool) or not isinstance(e, (int, float, np.integer, np.floating)) for e in ends):
+        return None
+    low, high = float(ends[0]), float(ends[1])
+    return (low, high) if math.isfinite(low) and math.isfinite(high) else None
+
+
+def _check_gap(comparison, ci, verdict) -> tuple[tuple[float, float], str]:
+    """Week 06: the student's CI of pos_weight − moved threshold and the verdict it supports."""
+    pair = _ci_pair(ci)
+    if pair is None:
+        raise CheckFailed(f"ci must be a pair of numbers (low, high), got {ci!r:.80}\n  Hint: e.g. ci = (low, high) "
+                          "with low = mean(d) − t₀.₉₇₅,S−1 · sd(d) / √S and high = mean(d) + t₀.₉₇₅,S−1 · sd(d) / √S")
+    want = gap_interval(comparison)
+    if not all(close(g, w, atol=1e-9, rtol=1e-6) for g, w in zip(pair, want, strict=True)):
+        hint = ("the ends are swapped: low first, then high" if all(close(g, w, atol=1e-9, rtol=1e-6) for g, w
+                in zip(pair, want[::-1], strict=True)) else None)
+        for kwargs, text in _CI_MISTAKES:
+            if hint is None and all(close(g, w, atol=1e-9, rtol=1e-6) for g, w
+                                    in zip(pair, gap_interval(comparison, **kwargs), strict=True)):
+                hint = text
+        hint = hint or ("d = one difference per seed; mean(d) ± stats.t.ppf(0.975, S - 1) * d.std(ddof=1) / √S, "
+                        "with S = 10 seeds")
+        raise CheckFailed(f"ci = ({pair[0]:+.4f}, {pair[1]:+.4f}) is not the 95 % confidence interval of the mean paired "
+                          f"difference pos_weight − moved threshold\n  Hint: {hint}")
+    right = verdict_of(want)
+    if not isinstance(verdict, str) or verdict not in VERDICTS:
+        raise CheckFailed(f"verdict = {verdict!r:.80} is not one of the three answers\n  Hint: verdict is one of the "
+                          "strings " + ", ".join(repr(v) for v in VERDICTS) + ", spelled the same")
+    if verdict != right:
+        hint = ("the interval contains 0: a mean below or above 0 alone is no evidence of a difference"
+                if right == VERDICTS[2] else
+                f"the whole interval lies {'above' if right == 'better' else 'below'} 0")
+        raise CheckFailed(f"verdict = {verdict!r} does not follow from the interval ({want[0]:+.4f}, {want[1]:+.4f})"
+                          f"\n  Hint: {hint}")
+    return want, right
+
+
+def check_comparison_report(comparison, ci, verdict, t_value, p_value) -> None:
+    """Week 06: BCE vs BCE + pos_weight vs the moved threshold over seeds 0-9 — the ``Comparison``; the 95 % CI of the
+    mean paired difference pos_weight − moved threshold and the verdict; t and p of pos_weight against plain BCE."""
     from course_utils.experiments import Comparison
 
     if not isinstance(comparison, Comparison):
@@ -148,15 +230,8 @@ def check_comparison_report(comparison, winner, t_value, p_value) -> None:
             k = int(np.argmax(np.abs(got - want)))
             raise CheckFailed(f"the scores of {name!r} differ from the reference runs (seed {SCREEN_SEEDS[k]}: "
                               f"{got[k]:.4f}, expected {want[k]:.4f})\n  Hint: {_scores_hint(got, which)}")
-    summary = comparison.summary()
-    means = {r["loss"]: r["mean"] for r in summary}
-    best = max(means, key=means.get)
-    if not isinstance(winner, str) or winner != best:
-        hint = ("the winner is the arm with the highest mean balanced accuracy" if isinstance(winner, str)
-                and winner in means else
-                f"winner must be one of the names in the dict, {names}, spelled the same")
-        raise CheckFailed(f"winner = {winner!r} is not right yet\n  Hint: {hint}")
-    row = summary[1]
+    (low, high), right = _check_gap(comparison, ci, verdict)
+    row = comparison.summary()[1]
     for label, got, want, key in (("t_value", t_value, row["statistic"], "statistic"), ("p_value", p_value, row["p"], "p")):
         if isinstance(got, bool) or not isinstance(got, (int, float, np.floating)):
             raise CheckFailed(f"{label} must be a number, got {type(got).__name__}")
@@ -165,8 +240,8 @@ def check_comparison_report(comparison, winner, t_value, p_value) -> None:
                     if key == "statistic" and close(float(got), -want) else
                     f"read it from the second row of comparison.summary() (key {key!r}): pos_weight against plain BCE")
             raise CheckFailed(f"{label} = {float(got):.4g} does not match the comparison\n  Hint: {hint}")
-    passed(f"comparison: {winner} wins; pos_weight against plain BCE: paired t = {row['statistic']:.2f}, "
-           f"p = {row['p']:.2g}")
+    passed(f"comparison: pos_weight − moved threshold, 95 % CI [{low:+.3f}, {high:+.3f}]: {right}; pos_weight against "
+           f"plain BCE: paired t = {row['statistic']:.2f}, p = {row['p']:.2g}")
 
 
 def _require(ok: bool, problem: str, hint: str) -> None:
@@ -174,11 +249,11 @@ def _require(ok: bool, problem: str, hint: str) -> None:
         raise CheckFailed(f"{problem}\n  Hint: {hint}")
 
 
-def comparison_hidden_tests(comparison, winner, t_value, p_value, run, bce_pos_weight, bce_threshold_moved) -> None:
+def comparison_hidden_tests(comparison, ci, verdict, t_value, p_value, run, bce_pos_weight, bce_threshold_moved) -> None:
     """Week 06 exercise 7, the hidden tests: the visible rule, then each piece on its own — every failure explained."""
     from scipy import stats
 
-    silently(check_comparison_report, comparison, winner, t_value, p_value)
+    silently(check_comparison_report, comparison, ci, verdict, t_value, p_value)
     z, y = torch.tensor([0.5, -1.0, 2.0, 0.1]), torch.tensor([1.0, 0.0, 0.0, 0.0])
     bce = torch.nn.functional.binary_cross_entropy_with_logits
     got = silently(bce_pos_weight, z, y)
@@ -201,3 +276,9 @@ def comparison_hidden_tests(comparison, winner, t_value, p_value, run, bce_pos_w
              and math.isclose(float(p_value), float(ref.pvalue), rel_tol=1e-6, abs_tol=1e-9),
              f"t_value = {t_value!r}, p_value = {p_value!r} differ from the paired t-test of pos_weight against BCE",
              "read both from the second row of comparison.summary()")
+    gap = stats.ttest_rel(comparison.scores[SCREEN_NAMES[1]], comparison.scores[SCREEN_NAMES[2]]).confidence_interval(0.95)
+    _require(all(math.isclose(float(g), float(w), rel_tol=1e-6, abs_tol=1e-9) for g, w in zip(ci, gap, strict=True))
+             and verdict == verdict_of((float(gap.low), float(gap.high))),
+             f"ci = {ci!r} or verdict = {verdict!r} differ from scipy's paired interval of pos_weight − moved threshold",
+             "ci = mean(d) ± t₀.₉₇₅,S−1 · sd(d) / √S of d = pos_weight − moved threshold per seed; the verdict follows "
+             "from where 0 lies")

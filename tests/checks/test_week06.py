@@ -154,7 +154,7 @@ def screen():
     torch.set_num_threads(1)  # tiny models: one thread is fastest on a busy CPU
     seeds = checks.SCREEN_SEEDS
     runs = {kind: np.array(checks._screen_scores(kind)) for kind in
-            ("plain", "weighted", "inverted", "moved", "moved wrong way", "moved probability")}
+            ("plain", "weighted", "inverted", "moved", "moved wrong way", "moved probability", "weighted 10")}
     plain, weighted, moved = runs["plain"], runs["weighted"], runs["moved"]
     one_sample = np.array([checks.screen_run(checks._bce, s, draw_seed=0) for s in seeds])
 
@@ -169,21 +169,38 @@ def screen():
             "one_sample": comp(one_sample, weighted), "five": comp(plain[:5], weighted[:5], moved[:5], seeds=seeds[:5]),
             "not_moved": comp(plain, weighted, plain), "wrong_way": comp(plain, weighted, runs["moved wrong way"]),
             "probability": comp(plain, weighted, runs["moved probability"]),
+            "alias": comp(moved, weighted), "fixed_10": comp(plain, runs["weighted 10"]),
             "two_arms": Comparison(scores={"BCE": plain, "BCE + pos_weight": weighted}, seeds=tuple(seeds),
                                    metric="bal. accuracy"), "_inverted": inverted}
 
 
 def _report(comparison, **changes):
     row = comparison.summary()[1]
-    args = {"winner": max(comparison.scores, key=lambda k: comparison.scores[k].mean()),
-            "t_value": row["statistic"], "p_value": row["p"]} | changes
-    return comparison, args["winner"], args["t_value"], args["p_value"]
+    try:
+        ci = checks.gap_interval(comparison)
+    except KeyError:  # arms named otherwise: the check refuses them before it reads the interval
+        ci = (0.0, 0.0)
+    args = {"ci": ci, "verdict": checks.verdict_of(ci), "t_value": row["statistic"], "p_value": row["p"]} | changes
+    return comparison, args["ci"], args["verdict"], args["t_value"], args["p_value"]
 
 
 def test_check_comparison_report_passes_the_reference(screen, capsys):
     checks.check_comparison_report(*_report(screen["right"]))
     out = capsys.readouterr().out
-    assert out.startswith("✔ comparison: moved threshold wins; pos_weight against plain BCE: paired t = ")
+    assert out.startswith("✔ comparison: pos_weight − moved threshold, 95 % CI [")
+    assert "]: no detectable difference; pos_weight against plain BCE: paired t = " in out
+
+
+def test_the_two_remedies_show_no_detectable_difference(screen):
+    """Is the reference interval of pos_weight − moved threshold scipy's, and does it contain 0?"""
+    from scipy import stats
+
+    right = screen["right"]
+    low, high = checks.gap_interval(right)
+    ref = stats.ttest_rel(right.scores["BCE + pos_weight"], right.scores["moved threshold"]).confidence_interval(0.95)
+    assert low == pytest.approx(ref.low) and high == pytest.approx(ref.high)
+    assert low < 0 < high and checks.verdict_of((low, high)) == "no detectable difference"
+    assert checks.verdict_of((0.01, 0.02)) == "better" and checks.verdict_of((-0.02, -0.01)) == "worse"
 
 
 @pytest.mark.parametrize("which, changes, hint", [
@@ -198,25 +215,41 @@ def test_check_comparison_report_passes_the_reference(screen, capsys):
     ("not_moved", {}, "score the model at the moved threshold"),
     ("wrong_way", {}, "the wrong way"),
     ("probability", {}, "not the probability itself"),
-    ("right", {"winner": "BCE"}, "highest mean"),
-    ("right", {"winner": "pos_weight"}, "spelled the same"),
+    ("alias", {}, "the very same function as the baseline's"),
+    ("fixed_10", {}, "fixed pos_weight = 10"),
+    ("right", {"verdict": "worse"}, "the interval contains 0"),
+    ("right", {"verdict": "better"}, "the interval contains 0"),
+    ("right", {"verdict": "No detectable difference"}, "spelled the same"),
+    ("right", {"ci": None}, "pair of numbers (low, high)"),
+    ("right", {"ci": (0.0, 0.0, 0.0)}, "pair of numbers (low, high)"),
+    ("right", {"t_value": 1.0, "ci": "flip"}, "the sign is flipped: d is pos_weight minus"),
+    ("right", {"t_value": 1.0, "ci": "1.96"}, "not the normal 1.96"),
+    ("right", {"t_value": 1.0, "ci": "ddof"}, "ddof=1"),
+    ("right", {"t_value": 1.0, "ci": "root"}, "divide sd(d) by √S"),
+    ("right", {"t_value": 1.0, "ci": "swapped"}, "low first"),
     ("right", {"t_value": "6.5"}, "t_value must be a number"),
     ("right", {"t_value": -1.0}, None),
     ("right", {"p_value": 0.05}, "key 'p'"),
 ])
 def test_check_comparison_report_mistakes_get_hints(screen, which, changes, hint):
-    comparison, winner, t_value, p_value = _report(screen[which], **changes)
-    if changes.get("t_value") == -1.0:  # the sign of the right t flipped
+    comparison, ci, verdict, t_value, p_value = _report(screen[which], **changes)
+    if changes.get("t_value") == -1.0 and "ci" not in changes:  # the sign of the right t flipped
         t_value = -screen["right"].summary()[1]["statistic"]
         hint = "sign is flipped"
+    elif "ci" in changes and isinstance(changes["ci"], str):  # a usual mistake in the interval; t and p right
+        kwargs = {"flip": {"flip": True}, "1.96": {"quantile": 1.959963984540054}, "ddof": {"ddof": 0},
+                  "root": {"root": False}, "swapped": {}}[changes["ci"]]
+        ci = checks.gap_interval(comparison, **kwargs)
+        ci = ci[::-1] if changes["ci"] == "swapped" else ci
+        t_value = comparison.summary()[1]["statistic"]
     with pytest.raises(CheckFailed) as info:
-        checks.check_comparison_report(comparison, winner, t_value, p_value)
+        checks.check_comparison_report(comparison, ci, verdict, t_value, p_value)
     assert hint in str(info.value), str(info.value)
 
 
 def test_check_comparison_report_refuses_other_objects(screen):
     with pytest.raises(CheckFailed, match="result of compare_losses"):
-        checks.check_comparison_report(screen["right"].scores, "BCE", 1.0, 0.5)
+        checks.check_comparison_report(screen["right"].scores, (0.0, 1.0), "better", 1.0, 0.5)
 
 
 # --------------------------------------------------------------------------- the acceptance rule (shared with the hidden tests)
@@ -250,11 +283,20 @@ def test_weighted_ce_gradient_is_checked_for_the_logits_only(capsys):
     assert capsys.readouterr().out.startswith("✔ weighted_cross_entropy")
 
 
-@pytest.mark.parametrize("winner", [["moved threshold"], {"moved threshold"}, None, np.array(["moved threshold"])])
-def test_check_comparison_report_odd_winner_gets_a_hint(screen, winner):
-    comparison, _, t_value, p_value = _report(screen["right"])
-    with pytest.raises(CheckFailed, match="winner"):
-        checks.check_comparison_report(comparison, winner, t_value, p_value)
+@pytest.mark.parametrize("verdict", [["no detectable difference"], {"no detectable difference"}, None,
+                                     np.array(["no detectable difference"]), "no difference", True])
+def test_check_comparison_report_odd_verdict_gets_a_hint(screen, verdict):
+    comparison, ci, _, t_value, p_value = _report(screen["right"])
+    with pytest.raises(CheckFailed, match="verdict"):
+        checks.check_comparison_report(comparison, ci, verdict, t_value, p_value)
+
+
+@pytest.mark.parametrize("make", [list, np.array, lambda ci: tuple(np.float32(e) for e in ci)])
+def test_check_comparison_report_takes_an_interval_in_any_sequence(screen, make, capsys):
+    """A list, an array or scipy's ConfidenceInterval are pairs too (float32 ends are close enough)."""
+    comparison, ci, verdict, t_value, p_value = _report(screen["right"])
+    checks.check_comparison_report(comparison, make(ci), verdict, t_value, p_value)
+    assert capsys.readouterr().out.startswith("✔ comparison")
 
 
 def _hinge_loop(s, y, margin=1.0):
