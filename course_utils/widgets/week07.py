@@ -111,25 +111,44 @@ def scoring_rule_explorer(*, q: float = 0.7, live: bool = True) -> Explorer:
 
 
 # --------------------------------------------------------------------------- reliability diagrams
-def draw_reliability(ax, bins: cal.ReliabilityBins, *, title: str, ax_hist=None) -> dict:
+def reliability_legend_handles() -> list:
+    """Week 07: legend entries for :func:`draw_reliability`, the darker under-confident gap included."""
+    from matplotlib.colors import to_rgb
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    # a gap drawn over the accuracy bar: the translucent vermillion on top of the blue
+    darker = tuple(0.35 * v + 0.65 * b for v, b in zip(to_rgb(PALETTE["vermillion"]), to_rgb(PALETTE["blue"]),
+                                                        strict=True))
+    return [Line2D([], [], ls="--", color=PALETTE["black"], lw=1, label="perfectly calibrated"),
+            Patch(facecolor=PALETTE["blue"], edgecolor="white", label="accuracy in the bin"),
+            Patch(facecolor=PALETTE["vermillion"], alpha=0.35, edgecolor=PALETTE["vermillion"], hatch="//",
+                  label="over-confident: gap up to the mean confidence"),
+            Patch(facecolor=darker, edgecolor=PALETTE["vermillion"], hatch="//",
+                  label="under-confident: gap down to the mean confidence")]
+
+
+def draw_reliability(ax, bins: cal.ReliabilityBins, *, title: str, ax_hist=None, legend: bool = True) -> dict:
     """Week 07: a reliability diagram of equal-width ``bins`` on ``ax`` (and the samples per bin, log axis, on ``ax_hist``).
 
-    Bars: the accuracy in each bin; shaded: the gap up (over-confident) or down to the bin's mean
-    confidence; dashed: perfect calibration. Returns the artists, for :func:`update_reliability`.
+    Bars: the accuracy in each bin; hatched: the gap up (over-confident) or down (under-confident, drawn
+    darker over the bar) to the bin's mean confidence; dashed: perfect calibration. ``legend=False`` leaves
+    the legend to the caller (:func:`reliability_legend_handles`, e.g. below the figure, clear of the bars).
+    Returns the artists, for :func:`update_reliability`.
     """
     edges = bins.edges.numpy()
     centres, width = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
-    ax.plot([0, 1], [0, 1], ls="--", color=PALETTE["black"], lw=1, label="perfectly calibrated")
-    acc_bars = ax.bar(centres, np.zeros_like(centres), width=width, color=PALETTE["blue"], edgecolor="white",
-                      label="accuracy in the bin")
+    ax.plot([0, 1], [0, 1], ls="--", color=PALETTE["black"], lw=1)
+    acc_bars = ax.bar(centres, np.zeros_like(centres), width=width, color=PALETTE["blue"], edgecolor="white")
     gap_bars = ax.bar(centres, np.zeros_like(centres), width=width, color=PALETTE["vermillion"], alpha=0.35,
-                      edgecolor=PALETTE["vermillion"], hatch="//", label="gap to the mean confidence")
+                      edgecolor=PALETTE["vermillion"], hatch="//")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     style_axes(ax, title=title, xlabel="confidence (bin)" if ax_hist is None else "",
                ylabel="accuracy (fraction right)")
-    ax.legend(loc="upper left", fontsize=7, frameon=False)
-    text = ax.text(0.03, 0.76, "", transform=ax.transAxes, ha="left", va="top", fontsize=8,
+    if legend:
+        ax.legend(handles=reliability_legend_handles(), loc="upper left", fontsize=7, frameon=False)
+    text = ax.text(0.03, 0.70 if legend else 0.97, "", transform=ax.transAxes, ha="left", va="top", fontsize=8,
                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5})
     artists = {"acc": acc_bars, "gap": gap_bars, "text": text, "hist": None}
     if ax_hist is not None:
@@ -172,10 +191,13 @@ def plot_reliability_panels(panels: dict, *, suptitle: str, width: float = 8.0):
     if not panels:
         raise ValueError("panels must hold at least one {title: ReliabilityBins} entry")
     with course_style():
-        fig = plt.figure(figsize=(width, 4.2), layout="constrained")
+        fig = plt.figure(figsize=(width, 4.8), layout="constrained")
         grid = fig.add_gridspec(2, len(panels), height_ratios=[3, 1])
         for k, (title, bins) in enumerate(panels.items()):
-            draw_reliability(fig.add_subplot(grid[0, k]), bins, title=title, ax_hist=fig.add_subplot(grid[1, k]))
+            draw_reliability(fig.add_subplot(grid[0, k]), bins, title=title, ax_hist=fig.add_subplot(grid[1, k]),
+                             legend=False)
+        fig.legend(handles=reliability_legend_handles(), loc="outside lower center", ncol=2, fontsize=7,
+                   frameon=False)
         fig.suptitle(suptitle)
     return fig
 
@@ -234,7 +256,10 @@ def recalibration_explorer(logits, targets, fitted_T: float, *, T: float = 1.0, 
         grid_spec = fig.add_gridspec(2, 3, height_ratios=[3, 1], width_ratios=[1.25, 1, 1])
         ax_rel, ax_hist = fig.add_subplot(grid_spec[0, 0]), fig.add_subplot(grid_spec[1, 0])
         ax_nll, ax_ece = fig.add_subplot(grid_spec[:, 1]), fig.add_subplot(grid_spec[:, 2])
-        rel = draw_reliability(ax_rel, d["bins"], title="Reliability of softmax(z / T)", ax_hist=ax_hist)
+        rel = draw_reliability(ax_rel, d["bins"], title="Reliability of softmax(z / T)", ax_hist=ax_hist,
+                               legend=False)
+        fig.legend(handles=reliability_legend_handles(), loc="outside lower center", ncol=4, fontsize=7,
+                   frameon=False)
         dots = []
         for ax, key, name in ((ax_nll, "nll", "NLL (nats)"), (ax_ece, "ece", "ECE")):
             ax.plot(grid, scan[key], color=PALETTE["blue"], label=f"{name} at each T")
@@ -261,5 +286,5 @@ def recalibration_explorer(logits, targets, fitted_T: float, *, T: float = 1.0, 
         return redraw
 
     sliders = {"T": float_slider("temperature T", T, 0.3, 6.0, 0.05)}
-    return build_explorer("temperature scaling on held-out data", update, sliders, setup, figsize=(10.0, 4.2),
+    return build_explorer("temperature scaling on held-out data", update, sliders, setup, figsize=(10.0, 4.5),
                           live=live)
