@@ -18,6 +18,7 @@ from ._core import (
     expect_value_error,
     passed,
     require_callable,
+    shapes_named,
 )
 from ._rules import define_rule
 
@@ -277,13 +278,36 @@ def diagnose_safe_mse(got, case: Case, expected) -> str | None:
     return diagnose_regression(got, case, expected)
 
 
+def _names_only_flattened(fn: Callable, output: torch.Tensor, target: torch.Tensor) -> bool:
+    """True when ``fn``'s ValueError names the output flattened to (N·K,) but not the output's own shape."""
+    try:
+        fn(output.clone(), target.clone())
+    except ValueError as exc:
+        named = shapes_named(str(exc))
+        return (output.numel(),) in named and tuple(output.shape) not in named
+    except Exception:  # noqa: BLE001  (any other error: not this mistake)
+        return False
+    return False
+
+
 def refuses_mismatched_shapes(fn: Callable, output: torch.Tensor, target: torch.Tensor, what: str | None = None) -> None:
     """Week 04 exercise 3 (the visible check and the hidden tests): ``fn(output, target)`` must raise a ValueError
     whose message has the word "shape" and both shapes (the output's as given, or flattened from (N, 1) to (N,))."""
     out_shapes = [tuple(output.shape)] + ([tuple(output.shape[:-1])] if output.dim() > 1 and output.shape[-1] == 1 else [])
     what = what or f"output {tuple(output.shape)} with targets {tuple(target.shape)}"
-    expect_value_error(fn, "safe_mse", (output, target), what, "shape",
-                       naming=[("the output", out_shapes), ("the targets", [tuple(target.shape)])])
+    try:
+        expect_value_error(fn, "safe_mse", (output, target), what, "shape",
+                           naming=[("the output", out_shapes), ("the targets", [tuple(target.shape)])])
+    except CheckFailed as exc:
+        flat = output.reshape(-1)
+        if output.dim() > 1 and output.shape[-1] != 1 and (
+                ("without complaint" in str(exc) and flat.shape == target.shape)
+                or ("does not name the shape of the output" in str(exc) and _names_only_flattened(fn, output, target))):
+            hint = (f"you flattened every output: {tuple(output.shape)} became {tuple(flat.shape)}"
+                    + (" and then matched the targets" if flat.shape == target.shape else "") + ". Flatten only an output whose last dimension is 1 (test output.shape[-1] == 1, then "
+                    ".squeeze(-1))")
+            raise CheckFailed(str(exc).partition("\n  Hint: ")[0] + f"\n  Hint: {hint}", hint=hint) from None
+        raise
 
 
 def check_safe_mse(fn: Callable) -> None:

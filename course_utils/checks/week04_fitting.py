@@ -26,8 +26,9 @@ GD_ERROR_HINTS = {
 }
 
 
-def _gd_variant(x, y, loss_fn, lr, steps, *, centre=True, zero_grad=True, decay=True, convert=True):
-    """Week 04: the exercise's algorithm, or one of its usual mistakes, in the dtype of x → (w, b)."""
+def _gd_variant(x, y, loss_fn, lr, steps, *, centre=True, zero_grad=True, decay=True, convert=True, first=0):
+    """Week 04: the exercise's algorithm, or one of its usual mistakes, in the dtype of x → (w, b); ``first`` = 1 counts
+    the steps from 1 (the step size lr·(1 − t/steps) then ends at 0 one step early)."""
     x_mean = x.mean() if centre else torch.zeros((), dtype=x.dtype)
     xc = x - x_mean
     w = torch.zeros((), dtype=x.dtype, requires_grad=True)
@@ -36,7 +37,7 @@ def _gd_variant(x, y, loss_fn, lr, steps, *, centre=True, zero_grad=True, decay=
         if zero_grad:
             w.grad = c.grad = None
         loss_fn(w * xc + c, y).backward()
-        step = lr * (1 - t / steps) if decay else lr
+        step = lr * (1 - (t + first) / steps) if decay else lr
         with torch.no_grad():
             w -= step * w.grad
             c -= step * c.grad
@@ -65,6 +66,8 @@ def diagnose_gd_line(got, case: Case, expected) -> str | None:
                            "shrink the step, lr · (1 − t / steps)"),
         ({"centre": False}, "centre x first (xc = x − x.mean()) and fit w·xc + c: without it the slope and "
                             "intercept fight each other and gradient descent is far slower"),
+        ({"first": 1}, "your loop counts t from 1: use `for t in range(steps)` (t = 0, 1, …, steps − 1), so that the "
+                       "first step has the full size lr"),
     ]
     for kwargs, hint in variants:
         vw, vb = _gd_variant(x, y, loss_fn, lr, steps, **kwargs)
@@ -155,13 +158,26 @@ def _as_plain_number(value):
     return value
 
 
-def check_loss_choice(choice: str, val_errors: dict, x: torch.Tensor, y: torch.Tensor, x_val: torch.Tensor,
-                      y_val: torch.Tensor) -> None:
+def choice_data() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Week 04 exercise 6(b)'s cultures: 50 for training (the six at the highest doses contaminated) and a clean
+    repeat of 20 for validation, as ``(x, y, x_val, y_val)``."""
+    x, y = make_line_with_outliers(n=50, n_outliers=6, outlier_shift=12.0, seed=3)
+    x_val, y_val = make_line_with_outliers(n=20, n_outliers=0, seed=4)
+    return x, y, x_val, y_val
+
+
+def check_loss_choice(choice: str, val_errors: dict, data: tuple | None = None) -> None:
     """Week 04 exercise 6(b): ``val_errors`` maps "mse"/"mae"/"huber" to the mean squared error, on the clean
-    validation cultures ``(x_val, y_val)``, of the line fitted to the training cultures ``(x, y)`` under that loss;
-    ``choice`` is the loss whose validation error is smallest."""
+    validation cultures ``x_val, y_val``, of the line fitted to the training cultures ``x, y`` under that loss;
+    ``choice`` is the loss whose validation error is smallest. ``data`` = (x, y, x_val, y_val), by default the
+    exercise's own cultures (made again here, so that a variable changed in another cell cannot change the verdict)."""
     from course_utils.fitting import best_line
 
+    if data is None:
+        data = choice_data()
+    if not isinstance(data, tuple) or len(data) != 4:
+        raise ValueError("data must be (x, y, x_val, y_val)")
+    x, y, x_val, y_val = data
     for name, value in (("x", x), ("y", y), ("x_val", x_val), ("y_val", y_val)):
         if not isinstance(value, torch.Tensor) or value.dim() != 1 or not value.is_floating_point():
             raise CheckFailed(f"{name} must be the exercise's float tensor of shape (N,), got {type(value).__name__}"
@@ -185,6 +201,8 @@ def check_loss_choice(choice: str, val_errors: dict, x: torch.Tensor, y: torch.T
         elif math.isclose(got, float(((line.w * x.double() + line.b - y.double()) ** 2).mean()), rel_tol=0.02):
             hint = ("that is the error on the training cultures, which the six contaminated ones dominate; measure "
                     "the fitted line on the clean validation cultures x_val, y_val")
+        elif math.isclose(got, math.sqrt(want), rel_tol=0.02):
+            hint = "that is the root of the mean squared error (RMSE); store the MSE itself, mse(w * x_val + b, y_val)"
         elif math.isclose(got, float((line.w * x_val.double() + line.b - y_val.double()).abs().mean()), rel_tol=0.02):
             hint = "that is the mean absolute error; measure the validation error with your mse from exercise 2"
         elif math.isclose(got, abs(line.w - 2.0), abs_tol=0.02):

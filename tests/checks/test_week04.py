@@ -143,16 +143,16 @@ def test_loss_choice(capsys):
     errors = {k: _val_mse(line, x_val, y_val) for k, line in lines.items()}
     # the numbers the exercise is built on: the MAE's line predicts the clean cultures best, the MSE's worst
     assert errors["mae"] < errors["huber"] < 0.5 < 5 < errors["mse"]
-    checks.check_loss_choice("mae", errors, x, y, x_val, y_val)
+    checks.check_loss_choice("mae", errors)
     assert capsys.readouterr().out.startswith("✔ loss choice: MAE")
     with pytest.raises(CheckFailed, match="choose the loss whose line predicts the validation cultures best"):
-        checks.check_loss_choice("huber", errors, x, y, x_val, y_val)
+        checks.check_loss_choice("huber", errors)
     with pytest.raises(CheckFailed, match="keys"):
-        checks.check_loss_choice("mae", {"mse": 1.0}, x, y, x_val, y_val)
+        checks.check_loss_choice("mae", {"mse": 1.0})
     with pytest.raises(CheckFailed, match="not answered yet"):
-        checks.check_loss_choice(None, dict.fromkeys(errors), x, y, x_val, y_val)
+        checks.check_loss_choice(None, dict.fromkeys(errors))
     with pytest.raises(CheckFailed, match="chosen_loss is not answered yet"):
-        checks.check_loss_choice(None, errors, x, y, x_val, y_val)
+        checks.check_loss_choice(None, errors)
 
 
 @pytest.mark.parametrize(("stored", "hint"), [
@@ -160,6 +160,7 @@ def test_loss_choice(capsys):
     ("val_mae", "mean absolute error"),
     ("slope", "true slope, which real data never tell you"),
     ("shifted", "then compute mse(w * x_val + b, y_val)"),
+    ("rmse", "that is the root of the mean squared error"),
 ])
 def test_loss_choice_names_what_was_measured_instead(stored, hint):
     """The usual wrong numbers each get their hint: the training error, the validation MAE, the distance to the
@@ -169,15 +170,28 @@ def test_loss_choice_names_what_was_measured_instead(stored, hint):
     for k in ("mse", "mae", "huber"):
         line = best_line(x, y, k)
         made[k] = {"train": _val_mse(line, x, y), "val_mae": float((line.w * x_val + line.b - y_val).abs().mean()),
-                   "slope": abs(line.w - 2.0), "shifted": _val_mse(line, x_val, y_val) + 5.0}[stored]
+                   "slope": abs(line.w - 2.0), "shifted": _val_mse(line, x_val, y_val) + 5.0,
+                   "rmse": _val_mse(line, x_val, y_val) ** 0.5}[stored]
     with pytest.raises(CheckFailed, match=re.escape(hint)):
-        checks.check_loss_choice("mae", made, x, y, x_val, y_val)
+        checks.check_loss_choice("mae", made)
+
+
+def test_loss_choice_judges_the_exercises_own_data_by_default():
+    """A student who rebinds x or x_val in another cell gets the verdict the grader gives: the check makes the
+    exercise's cultures again instead of reading the notebook's variables."""
+    x, y, x_val, y_val = _choice_data()
+    assert all(torch.equal(a, b) for a, b in zip(checks.week04_fitting.choice_data(), (x, y, x_val, y_val), strict=True))
+    other = make_line_with_outliers(n=20, n_outliers=0, seed=5)
+    on_other = {k: _val_mse(best_line(x, y, k), *other) for k in ("mse", "mae", "huber")}
+    with pytest.raises(CheckFailed, match="is not the validation error"):
+        checks.check_loss_choice("mae", on_other)
+    checks.check_loss_choice("mae", on_other, (x, y, *other))
 
 
 def test_loss_choice_refuses_data_that_is_not_the_exercises():
     x, y, x_val, y_val = _choice_data()
     with pytest.raises(CheckFailed, match="x_val must be the exercise's float tensor"):
-        checks.check_loss_choice("mae", {}, x, y, x_val.tolist(), y_val)
+        checks.check_loss_choice("mae", {}, (x, y, x_val.tolist(), y_val))
 
 
 # --------------------------------------------------------------------------- the broadcasting bug
@@ -381,13 +395,13 @@ def test_loss_choice_accepts_numbers_in_any_plain_form(capsys):
     """0-dim tensors and NumPy scalars (one number each) are accepted like floats; (1,)-shaped tensors get a hint."""
     x, y, x_val, y_val = _choice_data()
     errors = {k: _val_mse(best_line(x, y, k), x_val, y_val) for k in ("mse", "mae", "huber")}
-    checks.check_loss_choice("mae", {k: torch.tensor(v) for k, v in errors.items()}, x, y, x_val, y_val)
-    checks.check_loss_choice("mae", {k: np.float32(v) for k, v in errors.items()}, x, y, x_val, y_val)
+    checks.check_loss_choice("mae", {k: torch.tensor(v) for k, v in errors.items()})
+    checks.check_loss_choice("mae", {k: np.float32(v) for k, v in errors.items()})
     assert capsys.readouterr().out.count("✔ loss choice: MAE") == 2
     with pytest.raises(CheckFailed, match="store one plain number per loss"):
-        checks.check_loss_choice("mae", {k: torch.tensor([v]) for k, v in errors.items()}, x, y, x_val, y_val)
+        checks.check_loss_choice("mae", {k: torch.tensor([v]) for k, v in errors.items()})
     with pytest.raises(CheckFailed, match="must be one of"):
-        checks.check_loss_choice("l1", errors, x, y, x_val, y_val)
+        checks.check_loss_choice("l1", errors)
 
 
 # --------------------------------------------------------------------------- the shape of out - y
@@ -550,7 +564,7 @@ def test_loss_choice_as_a_list_gets_a_hint():
     x, y, x_val, y_val = _choice_data()
     errors = {k: _val_mse(best_line(x, y, k), x_val, y_val) for k in ("mse", "mae", "huber")}
     with pytest.raises(CheckFailed, match="a string"):
-        checks.check_loss_choice(["mae"], errors, x, y, x_val, y_val)
+        checks.check_loss_choice(["mae"], errors)
 
 
 def test_loss_grad_by_autograd_is_refused_with_the_by_hand_hint():
@@ -619,3 +633,33 @@ def test_an_rmse_failing_through_a_broken_mse_names_that_answer():
     assert "Traceback" not in msg
     namespace["mse"] = lambda pred, target: ((pred - target) ** 2).mean()
     check_rmse(namespace["rmse"])
+
+
+def test_a_gradient_descent_loop_counting_from_one_is_named():
+    """range(1, steps + 1) reaches the best line but not the early-stopped run: the hint names the count, instead
+    of telling a student who wrote the loop to write the loop."""
+    def gd_line(x, y, loss_fn, lr=0.2, steps=1000):
+        x_mean = x.mean()
+        xc = x - x_mean
+        w = torch.zeros((), requires_grad=True)
+        c = torch.zeros((), requires_grad=True)
+        for t in range(1, steps + 1):
+            loss = loss_fn(w * xc + c, y)
+            w.grad = c.grad = None
+            loss.backward()
+            with torch.no_grad():
+                w -= lr * (1 - t / steps) * w.grad
+                c -= lr * (1 - t / steps) * c.grad
+        return w.item(), c.item() - w.item() * x_mean.item()
+
+    fails_with(checks.check_gd_line, gd_line, "your loop counts t from 1")
+
+
+def test_a_safe_mse_that_flattens_every_output_is_told_so():
+    def safe_mse(output, target):
+        output = output.reshape(-1)
+        if output.shape != target.shape:
+            raise ValueError(f"shape {tuple(output.shape)} does not match {tuple(target.shape)}")
+        return ((output - target) ** 2).mean()
+
+    fails_with(checks.check_safe_mse, safe_mse, "you flattened every output: (3, 2) became (6,)")
