@@ -172,6 +172,10 @@ def test_plot_reliability_panels():
     strip = fig.axes[1]
     assert strip.get_yscale() == "log" and strip.get_ylim()[0] < 1
     assert [p.get_height() for p in strip.patches] == cal.reliability_bins(p, y).counts.tolist()
+    # one legend below the panels, clear of the bars, with an entry for the darker under-confident gap
+    assert fig.axes[0].get_legend() is None and len(fig.legends) == 1
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any(label.startswith("under-confident") for label in labels) and len(labels) == 4
     import matplotlib.pyplot as plt
 
     plt.close(fig)
