@@ -12,6 +12,7 @@ import torch
 from course_utils.losses import reduce
 
 from ._core import SHAPE_MARKER, Case, as_tensor, check_choice, check_function, close, expect_value_error, passed
+from ._parts import check_parts
 from ._rules import define_rule
 from .week03_labels import (  # noqa: F401  (re-exported: the exercise notebooks import them from here)
     STABLE_LOG_HINT,
@@ -179,6 +180,9 @@ def diagnose_bce_with_logits(got, case: Case, expected) -> str | None:
         return SUM_HINT
     if close(g, -per.mean()):
         return "the sign is flipped: BCE is -[y log p + (1 - y) log(1 - p)]"
+    if close(g, (torch.clamp(x, min=0) + x * y + torch.log1p(torch.exp(-x.abs()))).mean()):
+        return ("the middle term has the wrong sign: the loss is max(x, 0) - x·y + log(1 + e^(-|x|)), so "
+                "logits * target is subtracted, not added")
     if close(g, (torch.clamp(x, min=0) - x * (1 - y) + torch.log1p(torch.exp(-x.abs()))).mean()):
         return "you swapped y and 1 - y: the log p term belongs to the positive labels (y = 1)"
     if close(g, (torch.clamp(x, min=0) - x * y + torch.log1p(torch.exp(-x))).mean()):
@@ -298,12 +302,16 @@ def diagnose_floor(got, case: Case, expected) -> str | None:
 
 
 def check_double_softmax_fix(fixed_loss: Callable, floor: Callable, answer) -> None:
-    """Week 03: the corrected loss (logits, target) → mean CE, the floor of the buggy loss, and the explanation."""
-    check_function(fixed_loss, _F.cross_entropy, _ce_cases()[:3], diagnose=_diagnose_fixed_loss, quiet=True,
-                   rule=FIXED_LOSS)
-    check_function(floor, double_softmax_floor_ref, [Case(f"C = {c} classes", (c,)) for c in (2, 3, 10)],
-                   diagnose=diagnose_floor, quiet=True, rule=DOUBLE_SOFTMAX_FLOOR)
-    check_choice(answer, DOUBLE_SOFTMAX_ANSWERS)
+    """Week 03: the corrected loss (logits, target) → mean CE, the floor of the buggy loss, and the explanation;
+    every part that is not right yet is reported in one run."""
+    check_parts("double softmax", [
+        ("fixed_loss", lambda: check_function(fixed_loss, _F.cross_entropy, _ce_cases()[:3],
+                                              diagnose=_diagnose_fixed_loss, quiet=True, rule=FIXED_LOSS)),
+        ("double_softmax_floor", lambda: check_function(
+            floor, double_softmax_floor_ref, [Case(f"C = {c} classes", (c,)) for c in (2, 3, 10)],
+            diagnose=diagnose_floor, quiet=True, rule=DOUBLE_SOFTMAX_FLOOR)),
+        ("answer", lambda: check_choice(answer, DOUBLE_SOFTMAX_ANSWERS)),
+    ], separate=True)
     passed("double softmax: the fixed loss, the floor of the buggy loss and the explanation are right")
 
 

@@ -639,3 +639,24 @@ def test_check_masked_cross_entropy_names_a_fixed_minus_100_in_the_mask():
     with pytest.raises(CheckFailed) as info:
         check_masked_cross_entropy(masked_no_mask)
     assert "not a fixed -100" not in str(info.value)  # a -100 case: the plain hint
+
+
+def bce_plus_xy(logits, target):
+    return (logits.clamp(min=0) + logits * target + torch.log1p(torch.exp(-logits.abs()))).mean()
+
+
+def test_check_bce_names_a_sign_error_in_the_middle_term():
+    """Does + x·y instead of - x·y get its own diagnosis, not only "values differ"?"""
+    with pytest.raises(CheckFailed, match=r"the middle term has the wrong sign[\s\S]*subtracted, not added"):
+        check_bce_with_logits(bce_plus_xy)
+
+
+def test_check_double_softmax_fix_reports_every_failing_part():
+    """Are a wrong fix, a wrong floor and a wrong letter all reported in one run, each with its own hint?"""
+    with pytest.raises(CheckFailed) as info:
+        check_double_softmax_fix(ce_double_softmax, lambda c: math.log(c), "C")
+    text = str(info.value)
+    assert text.startswith("double softmax: 3 of 3 parts are not right yet"), text
+    for fragment in ("(1) fixed_loss", "still the double softmax", "(2) double_softmax_floor", "uniform probabilities",
+                     "(3) answer", "idempotent"):
+        assert fragment in text, (fragment, text)
