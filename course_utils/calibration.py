@@ -274,8 +274,10 @@ def fit_temperature(logits, targets, *, bounds: tuple[float, float] = T_BOUNDS, 
     ``logits`` (N, C) with class indices, or one logit (N,) with 0/1 targets. The NLL is a strictly
     convex function of 1/T (its second derivative is the mean variance of the logits under the softmax,
     positive unless every sample's logits are all equal), so any minimum is the only one; a bounded
-    golden-section search on log T inside ``bounds`` finds it. It exists when the data hold at least one mistake: with none, the NLL keeps
-    falling as T → 0 and the search ends at the lower bound. A result at either bound is no minimum,
+    golden-section search on log T inside ``bounds`` finds it. It exists when the data hold at least one
+    mistake and the logits are better than chance (the true class's logit above the mean logit on
+    average): with no mistake the NLL keeps falling as T → 0 and the search ends at the lower bound;
+    without the second it ends at the upper one. A result at either bound is no minimum,
     so it comes with a warning (``BoundaryTemperatureWarning``). Fit on *validation* data, never on
     the test set you report.
     """
