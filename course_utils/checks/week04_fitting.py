@@ -208,6 +208,9 @@ def check_loss_choice(choice: str, val_errors: dict, data: tuple | None = None) 
         elif math.isclose(got, abs(line.w - 2.0), abs_tol=0.02):
             hint = ("that is the slope's distance from the true slope, which real data never tell you; measure the "
                     "line's predictions on the validation cultures instead")
+        elif loss == "huber" and any(math.isclose(got, _validation_mse(best_line(x, y, "huber", delta=d), x_val, y_val),
+                                                  rel_tol=0.02) for d in (0.1, 0.5, 2.0, 5.0, 10.0)):
+            hint = "that is a Huber line with another δ; the exercise uses δ = 1: lambda p, t: huber(p, t, 1.0)"
         else:
             hint = ("fit the line to the training cultures (x, y) with your gd_line under this loss, then compute "
                     "mse(w * x_val + b, y_val)")

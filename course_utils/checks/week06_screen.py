@@ -153,11 +153,13 @@ def verdict_of(ci: tuple[float, float]) -> str:
     return "better" if low > 0 else "worse" if high < 0 else "no detectable difference"
 
 
+_NORMAL_QUANTILE_HINT = ("with 10 seeds the 95 % quantile is t₀.₉₇₅ with S − 1 = 9 degrees of freedom, "
+                         "stats.t.ppf(0.975, S - 1) ≈ 2.26, not the normal 1.96")
 _CI_MISTAKES = (
     ({"flip": True}, "the sign is flipped: d is pos_weight minus the moved threshold, "
      "comparison.scores['BCE + pos_weight'] - comparison.scores['moved threshold']"),
-    ({"quantile": 1.959963984540054}, "with 10 seeds the 95 % quantile is t₀.₉₇₅ with S − 1 = 9 degrees of freedom, "
-     "stats.t.ppf(0.975, S - 1) ≈ 2.26, not the normal 1.96"),
+    ({"quantile": 1.959963984540054}, _NORMAL_QUANTILE_HINT),
+    ({"quantile": 1.96}, _NORMAL_QUANTILE_HINT),  # the rounded normal quantile, as written from memory
     ({"ddof": 0}, "sd(d) is the sample standard deviation: d.std(ddof=1)"),
     ({"root": False}, "the interval is for the mean: divide sd(d) by √S"),
 )

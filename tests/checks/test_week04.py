@@ -161,6 +161,7 @@ def test_loss_choice(capsys):
     ("slope", "true slope, which real data never tell you"),
     ("shifted", "then compute mse(w * x_val + b, y_val)"),
     ("rmse", "that is the root of the mean squared error"),
+    ("huber_delta_5", "a Huber line with another δ"),
 ])
 def test_loss_choice_names_what_was_measured_instead(stored, hint):
     """The usual wrong numbers each get their hint: the training error, the validation MAE, the distance to the
@@ -171,7 +172,8 @@ def test_loss_choice_names_what_was_measured_instead(stored, hint):
         line = best_line(x, y, k)
         made[k] = {"train": _val_mse(line, x, y), "val_mae": float((line.w * x_val + line.b - y_val).abs().mean()),
                    "slope": abs(line.w - 2.0), "shifted": _val_mse(line, x_val, y_val) + 5.0,
-                   "rmse": _val_mse(line, x_val, y_val) ** 0.5}[stored]
+                   "rmse": _val_mse(line, x_val, y_val) ** 0.5,
+                   "huber_delta_5": _val_mse(best_line(x, y, k, delta=5.0) if k == "huber" else line, x_val, y_val)}[stored]
     with pytest.raises(CheckFailed, match=re.escape(hint)):
         checks.check_loss_choice("mae", made)
 

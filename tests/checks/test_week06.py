@@ -224,6 +224,7 @@ def test_the_two_remedies_show_no_detectable_difference(screen):
     ("right", {"ci": (0.0, 0.0, 0.0)}, "pair of numbers (low, high)"),
     ("right", {"t_value": 1.0, "ci": "flip"}, "the sign is flipped: d is pos_weight minus"),
     ("right", {"t_value": 1.0, "ci": "1.96"}, "not the normal 1.96"),
+    ("right", {"t_value": 1.0, "ci": "1.96 typed"}, "not the normal 1.96"),  # the literal 1.96, not norm.ppf
     ("right", {"t_value": 1.0, "ci": "ddof"}, "ddof=1"),
     ("right", {"t_value": 1.0, "ci": "root"}, "divide sd(d) by √S"),
     ("right", {"t_value": 1.0, "ci": "swapped"}, "low first"),
@@ -237,7 +238,8 @@ def test_check_comparison_report_mistakes_get_hints(screen, which, changes, hint
         t_value = -screen["right"].summary()[1]["statistic"]
         hint = "sign is flipped"
     elif "ci" in changes and isinstance(changes["ci"], str):  # a usual mistake in the interval; t and p right
-        kwargs = {"flip": {"flip": True}, "1.96": {"quantile": 1.959963984540054}, "ddof": {"ddof": 0},
+        kwargs = {"flip": {"flip": True}, "1.96": {"quantile": 1.959963984540054},
+                  "1.96 typed": {"quantile": 1.96}, "ddof": {"ddof": 0},
                   "root": {"root": False}, "swapped": {}}[changes["ci"]]
         ci = checks.gap_interval(comparison, **kwargs)
         ci = ci[::-1] if changes["ci"] == "swapped" else ci
