@@ -8,8 +8,10 @@ import numpy as np
 import torch
 
 from ._core import (
+    TIME_LIMIT_S,
     Case,
     CheckFailed,
+    _time_limit,
     as_tensor,
     blaming_earlier_answers,
     check_function,
@@ -281,7 +283,8 @@ def diagnose_safe_mse(got, case: Case, expected) -> str | None:
 def _names_only_flattened(fn: Callable, output: torch.Tensor, target: torch.Tensor) -> bool:
     """True when ``fn``'s ValueError names the output flattened to (N·K,) but not the output's own shape."""
     try:
-        fn(output.clone(), target.clone())
+        with _time_limit(TIME_LIMIT_S):
+            fn(output.clone(), target.clone())
     except ValueError as exc:
         named = shapes_named(str(exc))
         return (output.numel(),) in named and tuple(output.shape) not in named

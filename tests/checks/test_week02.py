@@ -38,15 +38,21 @@ def good_log_softmax(x, dim):
     return x - good_logsumexp(x, dim).unsqueeze(dim)
 
 
-def good_temperature_for(z, target):
-    lo, hi = 1e-3, 1e3
-    for _ in range(200):
-        mid = math.sqrt(lo * hi)
-        if torch.softmax(z.double() / mid, 0).max() > target:
-            lo = mid
-        else:
-            hi = mid
-    return math.sqrt(lo * hi)
+def bisection(halvings):
+    """A geometric bisection for the temperature that stops after ``halvings``."""
+    def temperature_for(z, target):
+        lo, hi = 1e-3, 1e3
+        for _ in range(halvings):
+            mid = math.sqrt(lo * hi)
+            if torch.softmax(z.double() / mid, 0).max() > target:
+                lo = mid
+            else:
+                hi = mid
+        return math.sqrt(lo * hi)
+    return temperature_for
+
+
+good_temperature_for = bisection(200)
 
 
 def hint_of(check, fn) -> str:
@@ -392,18 +398,6 @@ def test_right_answers_by_another_route_pass(check, answer, capsys):
     assert capsys.readouterr().out.startswith("✔")
 
 
-def bisection(halvings):
-    """A geometric bisection for the temperature that stops after ``halvings``."""
-    def temperature_for(z, target):
-        lo, hi = 1e-3, 1e3
-        for _ in range(halvings):
-            mid = math.sqrt(lo * hi)
-            if torch.softmax(z.double() / mid, 0).max() > target:
-                lo = mid
-            else:
-                hi = mid
-        return math.sqrt(lo * hi)
-    return temperature_for
 
 
 @pytest.mark.parametrize("halvings", [10, 12, 13])
