@@ -45,6 +45,9 @@ def test_an_honest_solution_of_every_week_raises_no_flag(contexts, week, tmp_pat
 
 HOSTILE = {  # student code -> what its flag must say
     "import torch\ntorch.allclose = lambda *a, **k: True": "replaces torch.allclose",
+    # the helpers hidden tests fail through: turned into no-ops, a hidden test would pass anything
+    "import course_utils.checks as c\nc.require = lambda *a, **k: None": "replaces course_utils.checks.require",
+    "from course_utils.checks import _parts\n_parts.check_each = print": "replaces course_utils.checks._parts.check_each",
     "T = torch.Tensor\nT.__eq__ = lambda s, o: True": "replaces torch.Tensor.__eq__",
     "import numpy as np\nfor m in [np]:\n    setattr(m, 'allclose', print)": "calls setattr() on something other than self",
     "import sys\nsys.modules['torch'] = None": "uses sys.modules",
